@@ -1,0 +1,50 @@
+"""First start: data folder, master key, database schema, first admin key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from steward import migrate
+from steward.artifacts import MasterKey
+from steward.db import make_engine, make_sessionmaker, transaction
+from steward.security import service as keys_service
+from steward.security.principal import Role
+from steward.security.schemas import KeyCreate
+from steward.security.tables import ApiKey
+from steward.settings import Settings
+
+
+@dataclass(frozen=True)
+class InitResult:
+    """What `steward init` did; `admin_key` is set only when a first key was created."""
+
+    database: str
+    artifacts: str
+    admin_key: str | None
+
+    def __repr__(self) -> str:
+        return f"InitResult(database={self.database!r}, admin_key=<{'set' if self.admin_key else 'none'}>)"
+
+
+def init(settings: Settings) -> InitResult:
+    """Idempotent: create what is missing; print-once admin key only on an empty key table."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    if settings.master_key is None:
+        MasterKey.load_or_create(settings.master_key_file)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        migrate.upgrade(engine)
+        factory = make_sessionmaker(engine)
+        admin_key = None
+        with transaction(factory) as session:
+            if not session.scalar(select(func.count()).select_from(ApiKey)):
+                created = keys_service.create_key(
+                    session=session, spec=KeyCreate(name="admin", role=Role.admin),
+                    created_by="steward init")
+                admin_key = created.key
+    finally:
+        engine.dispose()
+    return InitResult(database=settings.redacted_database_url,
+                      artifacts=settings.resolved_artifact_url, admin_key=admin_key)

@@ -1,0 +1,1 @@
+"""Deployments: named endpoints in an environment routing to model versions."""

@@ -1,0 +1,1 @@
+"""The prediction log: every request, durably recorded, and the feedback joined to it."""

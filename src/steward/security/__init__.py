@@ -1,0 +1,1 @@
+"""Who may do what: principals, roles, scoped API keys."""

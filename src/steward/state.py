@@ -1,0 +1,74 @@
+"""The process-wide services built once by the app factory (never at import)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from steward.artifacts import ArtifactStore, MasterKey, open_blob_store
+from steward.db import make_engine, make_sessionmaker
+from steward.predictions.service import make_sink
+from steward.predictions.spool import Spool
+from steward.registry.quality import QualityThresholds
+from steward.security.service import KeyCache
+from steward.settings import Settings
+from steward.sync import Revisions
+
+
+@dataclass
+class AppState:
+    """Engine, session factory, artifact store, caches: everything a request may need."""
+
+    settings: Settings
+    engine: Engine
+    factory: sessionmaker[Session]
+    store: ArtifactStore
+    master: MasterKey
+    keys: KeyCache
+    revisions: Revisions
+    spool: Spool
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()
+
+    @property
+    def pii_key(self) -> bytes:
+        """Key for hashing PII in logs (derived from the master key, never the key itself)."""
+        return self.master.derive("pii")
+
+    @property
+    def thresholds(self) -> QualityThresholds:
+        """Data quality gate thresholds from settings."""
+        s = self.settings
+        return QualityThresholds(min_completeness=s.min_completeness,
+                                 min_type_consistency=s.min_type_consistency,
+                                 max_duplicate_rate=s.max_duplicate_rate)
+
+
+def load_master_key(settings: Settings) -> MasterKey:
+    """The master key from `STEWARD_MASTER_KEY`, else the key file made by `steward init`."""
+    if settings.master_key is not None:
+        return MasterKey.from_b64(settings.master_key.get_secret_value())
+    if not settings.master_key_file.exists():
+        raise RuntimeError(f"no master key: set STEWARD_MASTER_KEY or run `steward init` "
+                           f"(expected {settings.master_key_file})")
+    return MasterKey.from_b64(settings.master_key_file.read_text())
+
+
+def build_state(settings: Settings) -> AppState:
+    """Connect to the database and artifact store described by `settings`."""
+    engine = make_engine(settings.resolved_database_url)
+    factory = make_sessionmaker(engine)
+    master = load_master_key(settings)
+    store = ArtifactStore(open_blob_store(settings.resolved_artifact_url), master)
+    keys = KeyCache(factory)
+    revisions = Revisions(factory, settings.sync_interval_s)
+    revisions.on_change("keys", keys.invalidate)
+    spool = Spool(settings.home / "spool", make_sink(factory), durability=settings.log_durability)
+    return AppState(settings=settings, engine=engine, factory=factory, store=store,
+                    master=master, keys=keys, revisions=revisions, spool=spool)
