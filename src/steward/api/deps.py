@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from steward.errors import NotFound, PermissionDenied
+from steward.audit import context as audit_context
+from steward.security.authz import authorize
 from steward.security.principal import Principal
 from steward.state import AppState
 
@@ -32,6 +33,7 @@ def get_principal(request: Request, state: Annotated[AppState, Depends(get_state
     """Authenticate the caller (401 when unknown)."""
     principal = state.keys.authenticate(bearer_token(request))
     request.state.principal = principal
+    audit_context.set_principal(principal)
     return principal
 
 
@@ -46,16 +48,13 @@ def require(operation: str) -> Callable[..., Principal]:
 
     def check(request: Request,
               principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
-        resource = request.path_params.get("name")
-        if not principal.allows(operation, resource):
-            if resource is not None and not principal.allows("models:read", resource):
-                # Callers without any right on a model must not learn whether it exists.
-                raise NotFound(f"{resource!r} not found")
-            raise PermissionDenied(f"this key lacks the {operation!r} permission")
+        # Callers without any right on a model must not learn whether it exists (404).
+        authorize(principal, operation, request.path_params.get("name"))
         return principal
 
     return check
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent, so a caller never reads stale state.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
