@@ -151,12 +151,27 @@ def _setup(client: Any, folder: Path, metrics: dict[str, Any]) -> None:
         console.print(f"  registered {label} as version {v['version']}")
     client.set_alias(MODEL, "champion", 1)
     client.set_alias(MODEL, "challenger", 2)
+    _promote(client)
     client.create_deployment(DEPLOYMENT, MODEL, "champion", environment="production",
                              fallback={"version": 3})
     client.update_deployment(DEPLOYMENT, canary={"version": 2}, canary_share=0.1)
     client.update_deployment(DEPLOYMENT, shadows=[{"version": 3}])
     console.print(f"  deployed {MODEL}:1 to '{DEPLOYMENT}' (production) with a 10% canary "
                   f"on version 2, a shadow and a rule fallback on version 3")
+
+
+def _promote(client: Any) -> None:
+    """Production needs approved versions: the admin requests, a separate approver approves."""
+    from steward.client import Client
+
+    approver_key = client.create_key("demo-approver", "approver", expires_in_days=7)["key"]
+    with Client(client.url, approver_key) as approver:
+        for version, gates in ((1, {"auc": ">=0.95"}), (2, {"auc": ">=0.95"}), (3, {})):
+            request = client.request_approval(MODEL, version, "production", thresholds=gates,
+                                              reason="demo rollout")
+            approver.approve(request["id"], reason="evidence gates pass")
+    console.print("  promoted versions 1-3 to production through approvals "
+                  "(requested by admin, approved by a separate approver key)")
 
 
 def _traffic(client: Any, folder: Path) -> dict[str, Any]:
@@ -176,14 +191,15 @@ def _traffic(client: Any, folder: Path) -> dict[str, Any]:
         if i % 3 == 0:  # a drifted sub-population: larger tumours than in training
             row[["mean radius", "worst radius"]] *= 1.25 + 0.1 * rng.random()
         out = client.predict(DEPLOYMENT, row, headers={"x-routing-key": f"patient-{i}"})
-        routes[out["route"]] = routes.get(out["route"], 0) + 1
-        request_ids.append(out["request_id"])
+        route = out["parameters"]["route"]
+        routes[route] = routes.get(route, 0) + 1
+        request_ids.append(out["id"])
         if i % 2 == 0:
-            client.feedback(out["request_id"], label=str(truth.iloc[i]))
+            client.feedback(out["id"], label=str(truth.iloc[i]))
     rejected = None
     try:
-        bad = holdout.iloc[[0]].copy()
-        bad["mean radius"] = -5.0
+        bad = holdout.iloc[[0]].astype(object)
+        bad["mean texture"] = "n/a"
         client.predict(DEPLOYMENT, bad.drop(columns=["worst radius"]))
     except InvalidInput as exc:
         rejected = exc.message

@@ -7,6 +7,7 @@ rebuilt whenever the `deployments` (or `aliases`) revision moves.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +31,17 @@ class RouteTarget:
     task: str
     contract: dict[str, Any]
     profile: dict[str, Any]
+
+    @cached_property
+    def serving_key(self) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        """(artifact digest, feature order, class names): what a loaded runtime depends on."""
+        names = tuple(str(f["name"]) for f in self.contract.get("features", []))
+        classes: tuple[str, ...] = ()
+        for out in self.contract.get("outputs", []) or []:
+            if out.get("classes"):
+                classes = tuple(map(str, out["classes"]))
+                break
+        return self.artifact_digest, names, classes
 
     @property
     def label(self) -> str:

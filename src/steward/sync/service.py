@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 
 from sqlalchemy import select, update
@@ -34,10 +35,11 @@ class Revisions:
         self._interval = interval_s
         self._seen: dict[str, int] = {}
         self._listeners: dict[str, list[Callable[[], None]]] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
 
     def on_change(self, topic: str, listener: Callable[[], None]) -> None:
-        """Call `listener` (from the polling thread; keep it cheap) whenever `topic`'s revision moves."""
+        """Call `listener` whenever `topic`'s revision moves (from the polling thread)."""
         self._listeners.setdefault(topic, []).append(listener)
 
     def poll_once(self) -> list[str]:
@@ -52,26 +54,24 @@ class Revisions:
                 listener()
         return moved
 
-    async def run(self) -> None:
-        """Poll forever; database hiccups are logged and retried, never fatal."""
-        while True:
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
             try:
-                await asyncio.to_thread(self.poll_once)
-            except Exception as exc:  # the DB may be briefly unreachable
+                self.poll_once()
+            except Exception as exc:  # the DB may be briefly unreachable: retry next tick
                 log.warning("state revision poll failed: %s", exc.__class__.__name__)
-            await asyncio.sleep(self._interval)
 
     def start(self) -> None:
-        """Start polling in the running event loop."""
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self.run())
+        """Start polling in a daemon thread (listeners run there)."""
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="steward-revisions",
+                                            daemon=True)
+            self._thread.start()
 
     async def stop(self) -> None:
-        """Stop polling."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        """Stop polling and wait for an in-flight poll, so no connection outlives the app."""
+        if self._thread is not None:
+            self._stop.set()
+            await asyncio.to_thread(self._thread.join, 10)
+            self._thread = None

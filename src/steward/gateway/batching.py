@@ -1,0 +1,113 @@
+"""Model calls: inline or in a worker thread, with adaptive micro-batching of concurrent requests.
+
+Requests for the same runtime that are ready in the same event-loop turn are stacked into one
+model call: the first one schedules a flush (`call_soon` when `max_batch_wait_ms` is 0, so it
+adds no latency, only gathers what is already queued; `call_later` otherwise) and everyone
+awaits a future resolved with their slice of the outputs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from steward.gateway import metrics
+from steward.gateway.models import Loaded
+
+Outputs = dict[str, npt.NDArray[Any]]
+
+
+def call_model(entry: Loaded, X: npt.NDArray[Any], model: str, version: int) -> Outputs:
+    """One timed model call; feeds the inline/thread decision and the batch-size metric."""
+    start = time.perf_counter()
+    out = entry.runtime.predict(X)
+    entry.observe(time.perf_counter() - start, X.shape[0])
+    metrics.batch(model, version, X.shape[0])
+    return out
+
+
+class Batcher:
+    """Coalesces concurrent requests for one runtime into model calls of up to `max_rows`."""
+
+    def __init__(self, pool: ThreadPoolExecutor, model: str, version: int, max_rows: int,
+                 wait_s: float) -> None:
+        self._pool = pool
+        self._model, self._version = model, version
+        self._max_rows, self._wait_s = max_rows, wait_s
+        self._pending: list[tuple[npt.NDArray[Any], asyncio.Future[Outputs]]] = []
+        self._rows = 0
+        self._handle: asyncio.Handle | None = None
+        self._entry: Loaded | None = None
+
+    def submit(self, entry: Loaded, X: npt.NDArray[Any]) -> asyncio.Future[Outputs]:
+        """Queue X; the future resolves to X's rows of the outputs."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Outputs] = loop.create_future()
+        self._entry = entry
+        self._pending.append((X, fut))
+        self._rows += X.shape[0]
+        if self._rows >= self._max_rows:
+            if self._handle is not None:
+                self._handle.cancel()
+            self._flush()
+        elif self._handle is None:
+            self._handle = (loop.call_soon(self._flush) if self._wait_s <= 0
+                            else loop.call_later(self._wait_s, self._flush))
+        return fut
+
+    def _flush(self) -> None:
+        self._handle = None
+        items, self._pending, self._rows = self._pending, [], 0
+        entry = self._entry
+        if not items or entry is None:
+            return
+        X = items[0][0] if len(items) == 1 else np.concatenate([x for x, _ in items])
+        if entry.inline:
+            try:
+                out = call_model(entry, X, self._model, self._version)
+            except Exception as exc:  # delivered to every waiter
+                _fail(items, exc)
+                return
+            _deliver(items, out)
+            return
+        loop = asyncio.get_running_loop()
+        cf = loop.run_in_executor(self._pool, call_model, entry, X, self._model, self._version)
+        cf.add_done_callback(_completion(items))
+
+
+def _completion(items: list[tuple[npt.NDArray[Any], asyncio.Future[Outputs]]]
+                ) -> Callable[[asyncio.Future[Outputs]], None]:
+    def done(f: asyncio.Future[Outputs]) -> None:
+        exc = f.exception()
+        if exc is not None:
+            _fail(items, exc)
+        else:
+            _deliver(items, f.result())
+    return done
+
+
+def _fail(items: list[tuple[npt.NDArray[Any], asyncio.Future[Outputs]]],
+          exc: BaseException) -> None:
+    for _, fut in items:
+        if not fut.done():
+            fut.set_exception(exc)
+
+
+def _deliver(items: list[tuple[npt.NDArray[Any], asyncio.Future[Outputs]]],
+             out: Outputs) -> None:
+    if len(items) == 1:
+        if not items[0][1].done():
+            items[0][1].set_result(out)
+        return
+    offset = 0
+    for X, fut in items:
+        n = X.shape[0]
+        if not fut.done():
+            fut.set_result({k: v[offset:offset + n] for k, v in out.items()})
+        offset += n

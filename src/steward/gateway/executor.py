@@ -1,0 +1,85 @@
+"""Calling a version's runtime: load on first use, inline or threaded, batched, with a timeout."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from steward.deployments.policy import Policy
+from steward.deployments.snapshot import RouteTarget
+from steward.gateway.batching import Batcher, Outputs, call_model
+from steward.gateway.models import Loaded, ModelCache, cache_key
+
+
+class ModelTimeout(Exception):
+    """The model did not answer within the deployment's `timeout_ms`."""
+
+
+class Executor:
+    """Runs predictions for the gateway (one per worker process)."""
+
+    def __init__(self, cache: ModelCache, pool: ThreadPoolExecutor) -> None:
+        self.cache = cache
+        self._pool = pool
+        self._batchers: dict[Any, Batcher] = {}
+
+    async def entry(self, target: RouteTarget, policy: Policy) -> Loaded:
+        """The loaded runtime; a cold load runs in a thread under the deployment's timeout."""
+        entry = self.cache.peek(target)
+        if entry is not None:
+            return entry
+        loop = asyncio.get_running_loop()
+        fut = loop.run_in_executor(self._pool, self.cache.load, target, policy.idle_unload_s)
+        # A cold start is allowed well beyond the request timeout: it happens once per worker.
+        return await asyncio.wait_for(fut, max(policy.timeout_ms / 1000.0 * 10, 30.0))
+
+    async def predict(self, target: RouteTarget, X: npt.NDArray[Any], policy: Policy) -> Outputs:
+        """Outputs for X's rows from `target`, raising the model's exception or `ModelTimeout`."""
+        entry = await self.entry(target, policy)
+        rows = X.shape[0]
+        if policy.batching and rows < policy.max_batch_size:
+            key = (cache_key(target), policy.max_batch_size, policy.max_batch_wait_ms)
+            batcher = self._batchers.get(key)
+            if batcher is None:
+                batcher = self._batchers.setdefault(key, Batcher(
+                    self._pool, target.model, target.version, policy.max_batch_size,
+                    policy.max_batch_wait_ms / 1000.0))
+            fut = batcher.submit(entry, X)
+            if entry.inline:
+                return await fut
+            return await self._timed(fut, policy)
+        if entry.inline:
+            return call_model(entry, X, target.model, target.version)
+        loop = asyncio.get_running_loop()
+        return await self._timed(loop.run_in_executor(
+            self._pool, call_model, entry, X, target.model, target.version), policy)
+
+    async def _timed(self, fut: asyncio.Future[Outputs], policy: Policy) -> Outputs:
+        try:
+            return await asyncio.wait_for(fut, policy.timeout_ms / 1000.0)
+        except TimeoutError as exc:
+            raise ModelTimeout(f"no answer within {policy.timeout_ms:g} ms") from exc
+
+    def forget(self, keep: set[Any]) -> None:
+        """Drop batchers of runtimes no longer served."""
+        for key in list(self._batchers):
+            if key[0] not in keep:
+                self._batchers.pop(key, None)
+
+
+def remap(X: npt.NDArray[Any], source: tuple[str, ...], dest: tuple[str, ...],
+          numeric: bool) -> npt.NDArray[Any]:
+    """X's columns re-ordered for another contract (absent features become null)."""
+    if source == dest:
+        return X
+    index = {n: j for j, n in enumerate(source)}
+    out: npt.NDArray[Any] = np.full((X.shape[0], len(dest)), np.nan if numeric else None,
+                                    dtype=np.float64 if numeric else object)
+    for j, name in enumerate(dest):
+        if name in index:
+            out[:, j] = X[:, index[name]]
+    return out
