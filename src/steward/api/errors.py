@@ -6,10 +6,11 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from starlette.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
 
-from steward.errors import StewardError, TooManyRequests, Unavailable
+from steward.audit.context import current_request_id
+from steward.errors import InvalidInput, StewardError, TooManyRequests, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -24,20 +25,41 @@ def error_response(exc: StewardError) -> JSONResponse:
     return JSONResponse(exc.as_dict(), status_code=exc.status_code, headers=headers)
 
 
+def audit_refusal(request: Request, exc: StewardError) -> None:
+    """Queue denied attempts (401, 403, hidden 404) and refused changes for the audit trail."""
+    denied = exc.status_code in (401, 403) or getattr(exc, "denied", False)
+    if not denied and (request.method in ("GET", "HEAD", "OPTIONS") or exc.status_code >= 500):
+        return
+    state = getattr(request.app.state, "steward", None)
+    if state is None:
+        return
+    principal = getattr(request.state, "principal", None)
+    route = request.scope.get("route")
+    state.audit.denied(
+        action=f"{request.method} {getattr(route, 'path', request.url.path)}",
+        target=request.url.path, reason=f"{exc.status_code} {exc.code}: {exc.message}",
+        actor=principal.name if principal else None,
+        actor_id=principal.key_id if principal else None,
+        request_id=current_request_id(),
+        outcome="denied" if denied else "rejected")
+
+
 def install(app: FastAPI) -> None:
     """Register handlers: our errors, request validation, and a last-resort 500."""
 
     @app.exception_handler(StewardError)
-    async def _steward(_request: Request, exc: StewardError) -> JSONResponse:
+    async def _steward(request: Request, exc: StewardError) -> JSONResponse:
+        audit_refusal(request, exc)
         return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = []
         for err in exc.errors():
             loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
             errors.append({"field": ".".join(loc) or "body", "message": err.get("msg", "")})
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        audit_refusal(request, InvalidInput(f"invalid request: {summary}"))
         return JSONResponse({"error": f"invalid request: {summary}", "code": "invalid_input",
                                "errors": errors}, status_code=422)
 

@@ -19,11 +19,14 @@ def create(
     env: list[str] = typer.Option([], help="Allowed environment (repeatable; default all)."),
     purpose: list[str] = typer.Option([], help="Allowed purpose (repeatable)."),
     expires_in_days: int = typer.Option(None, help="Expiry in days."),
+    rate_limit: int = typer.Option(None, help="Requests per minute (slows model extraction)."),
+    daily_budget: int = typer.Option(None, help="Requests per UTC day."),
     url: str = UrlOpt, api_key: str = KeyOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Create a key; its secret is printed once."""
     spec: dict[str, object] = {"scopes": scope, "purposes": purpose,
-                               "expires_in_days": expires_in_days}
+                               "expires_in_days": expires_in_days,
+                               "rate_limit_per_minute": rate_limit, "daily_budget": daily_budget}
     if env:
         spec["environments"] = env
     with errors_to_exit(), make_client(url, api_key) as client:

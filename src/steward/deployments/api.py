@@ -10,7 +10,8 @@ from pydantic import BaseModel
 from steward.api.deps import SessionDep, get_principal
 from steward.deployments import service
 from steward.deployments.schemas import DeploymentCreate, DeploymentOut, EventOut, RoutingChange
-from steward.errors import NotFound, PermissionDenied
+from steward.errors import PermissionDenied
+from steward.security.authz import authorize
 from steward.security.principal import Principal
 
 router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"])
@@ -24,16 +25,14 @@ class RollbackIn(BaseModel):
 
 
 def _allow(who: Principal, operation: str, name: str, environment: str | None) -> None:
-    if not who.allows(operation, name, environment):
-        if not who.allows("deployments:read", name, environment):
-            raise NotFound(f"deployment {name!r} not found", field="deployment")
-        raise PermissionDenied(f"this key lacks {operation!r} on {name!r} in {environment}")
+    authorize(who, operation, name, environment, kind="deployment")
 
 
 @router.post("", status_code=201)
 def create(spec: DeploymentCreate, session: SessionDep, who: Caller) -> DeploymentOut:
     """Create an endpoint in an environment."""
-    _allow(who, "deploy", spec.name, spec.environment)
+    if not who.allows("deploy", spec.name, spec.environment):  # nothing to hide: it is new
+        raise PermissionDenied(f"this key may not deploy to {spec.environment}")
     return service.create_deployment(session=session, spec=spec, actor=who.name)
 
 
@@ -85,3 +84,25 @@ def delete(name: str, session: SessionDep, who: Caller) -> None:
     row = service.get_deployment(session=session, name=name)
     _allow(who, "deploy", name, row.environment)
     service.delete_deployment(session=session, name=name)
+
+
+@router.get("/{name}/shadow-report")
+def shadow_report(name: str, session: SessionDep, who: Caller,
+                  limit: int = 10_000) -> dict[str, object]:
+    """Agreement, score difference and latency of each shadow vs the answer served."""
+    row = service.get_deployment(session=session, name=name)
+    _allow(who, "deployments:read", name, row.environment)
+    from steward.deployments import reports
+
+    return reports.shadow_report(session=session, name=name, limit=min(max(limit, 1), 100_000))
+
+
+@router.get("/{name}/ab-report")
+def ab_report(name: str, session: SessionDep, who: Caller,
+              alpha: float = 0.05) -> dict[str, object]:
+    """Per-arm outcomes and the significance test of challenger vs champion."""
+    row = service.get_deployment(session=session, name=name)
+    _allow(who, "deployments:read", name, row.environment)
+    from steward.deployments import reports
+
+    return reports.ab_report(session=session, name=name, alpha=alpha)

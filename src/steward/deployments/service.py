@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from steward import sync
+from steward import audit, sync
 from steward.db import utcnow
 from steward.deployments.schemas import (
     DeploymentCreate,
@@ -28,7 +28,10 @@ def create_deployment(*, session: Session, spec: DeploymentCreate, actor: str) -
     if session.scalar(select(Deployment.id).where(Deployment.name == spec.name)):
         raise Conflict(f"deployment {spec.name!r} already exists", field="name")
     champion = registry.get_version(session=session, name=spec.model, ref=spec.version)
+    _check_promoted(spec.environment, champion)
     fallback = _resolve(session, spec.fallback, champion) if spec.fallback else None
+    if fallback is not None:
+        _check_promoted(spec.environment, fallback)
     if fallback is not None:
         _check_fallback(champion, fallback)
     row = Deployment(name=spec.name, environment=spec.environment, description=spec.description,
@@ -53,12 +56,14 @@ def change_routing(*, session: Session, name: str, change: RoutingChange,
     problems: list[str] = []
     if change.champion is not None:
         new = _resolve(session, change.champion, current)
+        _check_promoted(row.environment, new)
         problems += _compat(current, new)
         row.champion_version_id = new.id
         if row.canary_version_id == new.id:  # promoting the canary ends the rollout
             row.canary_version_id, row.canary_share = None, 0.0
     if change.canary is not None:
         canary = _resolve(session, change.canary, current)
+        _check_promoted(row.environment, canary)
         problems += _compat(current, canary)
         row.canary_version_id = canary.id
     if change.remove_canary:
@@ -74,6 +79,7 @@ def change_routing(*, session: Session, name: str, change: RoutingChange,
         row.mode = change.mode
     if change.fallback is not None:
         fallback = _resolve(session, change.fallback, current)
+        _check_promoted(row.environment, fallback)
         _check_fallback(current, fallback)
         row.fallback_version_id = fallback.id
     if change.fallback_default is not None:
@@ -112,6 +118,11 @@ def rollback(*, session: Session, name: str, actor: str, reason: str | None = No
     row.updated_at = utcnow()
     session.flush()
     _event(session, row, "rollback", before, actor, reason=reason)
+    if row.environment != "dev":  # no approval was asked: flag it for after-the-fact review
+        from steward.approvals.service import flag  # late: approvals build on deployments
+
+        flag(session, kind="emergency_rollback", target=f"deployment:{name}",
+             environment=row.environment, reason=reason)
     sync.bump(session, "deployments")
     return deployment_out(session, row)
 
@@ -119,6 +130,8 @@ def rollback(*, session: Session, name: str, actor: str, reason: str | None = No
 def delete_deployment(*, session: Session, name: str) -> None:
     """Remove an endpoint."""
     row = get_deployment(session=session, name=name)
+    audit.record(session, "deployment.delete", f"deployment:{name}",
+                 before={"environment": row.environment, **_routing(row)})
     session.delete(row)
     sync.bump(session, "deployments")
 
@@ -186,6 +199,18 @@ def _compat(current: ModelVersion, new: ModelVersion) -> list[str]:
                             Contract.model_validate(new.contract))
 
 
+# Versions may serve answers in staging/production only once promoted there by approval (G1).
+_SERVABLE = {"staging": ("staging", "production"), "production": ("production",)}
+
+
+def _check_promoted(environment: str, version: ModelVersion) -> None:
+    allowed = _SERVABLE.get(environment)
+    if allowed is not None and version.status not in allowed:
+        raise Conflict(f"{version.model.name}:{version.version} is {version.status}; serving it "
+                       f"in {environment} needs an approved promotion (steward approvals "
+                       "request)", field="version")
+
+
 def _check_fallback(champion: ModelVersion, fallback: ModelVersion) -> None:
     if fallback.task != champion.task:
         raise InvalidInput(f"fallback is a {fallback.task} model but the champion is a "
@@ -203,3 +228,6 @@ def _event(session: Session, row: Deployment, action: str, before: dict[str, Any
     session.add(DeploymentEvent(deployment_id=row.id, action=action, before=before,
                                 after=_routing(row), forced=forced, reason=reason, actor=actor,
                                 at=utcnow()))
+    audit.record(session, f"deployment.{action}", f"deployment:{row.name}", before=before,
+                 after={"environment": row.environment, **_routing(row), "forced": forced,
+                        "reason": reason})

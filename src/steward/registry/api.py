@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import ValidationError
 
 from steward.api.deps import SessionDep, StateDep, require
-from steward.errors import InvalidInput, PayloadTooLarge
+from steward.db import transaction
+from steward.errors import InvalidInput, PayloadTooLarge, PermissionDenied
 from steward.registry import card as cards
 from steward.registry import contract as contracts
 from steward.registry import service
@@ -20,6 +22,7 @@ from steward.registry.schemas import (
     StatusSet,
     VersionCreate,
     VersionOut,
+    VersionStatus,
 )
 from steward.security.principal import Principal
 
@@ -97,6 +100,19 @@ def get_contract_yaml(name: str, ref: str, session: SessionDep, who: Reader) -> 
     return contracts.contract_to_yaml(contracts.Contract.model_validate(row.contract))
 
 
+@router.get("/{name}/versions/{ref}/artifact")
+def download_artifact(name: str, ref: str, state: StateDep,
+                      who: Annotated[Principal, Depends(require("artifacts:download"))]
+                      ) -> Response:
+    """The decrypted, verified artifact; audited before it is sent, refusable per model."""
+    with transaction(state.factory) as session:
+        digest, filename = service.artifact_download(session=session, name=name, ref=ref)
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)[:100] or "artifact"
+    return Response(state.store.get(digest), media_type="application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="{safe}"',
+                             "X-Artifact-Sha256": digest})
+
+
 @router.get("/{name}/versions/{ref}/card")
 def get_card(name: str, ref: str, session: SessionDep, who: Reader,
              format: str = "json") -> Any:
@@ -114,7 +130,10 @@ def get_card(name: str, ref: str, session: SessionDep, who: Reader,
 @router.patch("/{name}/versions/{ref}")
 def set_status(name: str, ref: int, body: StatusSet, session: SessionDep,
                who: Writer) -> VersionOut:
-    """Change a version's lifecycle status."""
+    """Change a version's lifecycle status; staging and production need an approval request."""
+    if body.status in (VersionStatus.staging, VersionStatus.production):
+        raise PermissionDenied(f"promotion to {body.status.value} needs an approval request "
+                               "(POST /api/v1/approvals, `steward approvals request`)")
     return service.set_status(session=session, name=name, version=ref, status=body.status)
 
 

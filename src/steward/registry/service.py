@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from steward import sync
+from steward import audit, sync
 from steward.artifacts import ArtifactStore
 from steward.db import utcnow
-from steward.errors import Conflict, InvalidInput, NotFound
+from steward.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from steward.registry import card as cards
 from steward.registry import contract as contracts
 from steward.registry import data as datasets
@@ -38,7 +38,9 @@ def create_model(*, session: Session, spec: ModelCreate, actor: str) -> ModelOut
     row = RegisteredModel(**spec.model_dump(mode="json"), created_by=actor, created_at=utcnow())
     session.add(row)
     session.flush()
-    return model_out(row)
+    out = model_out(row)
+    audit.record(session, "model.create", f"model:{spec.name}", after=out.model_dump(mode="json"))
+    return out
 
 
 def list_models(*, session: Session) -> list[ModelOut]:
@@ -124,6 +126,8 @@ def register_version(
             session.add(row)
             session.flush()
             out = version_out(row, model.name)
+            audit.record(session, "version.register", f"model:{model.name}:{row.version}",
+                         after=_version_summary(row))
     except BaseException as exc:
         if created:  # leave no orphan blob behind a failed registration
             with factory() as session:
@@ -143,6 +147,9 @@ def set_alias(*, session: Session, name: str, alias: str, version: int, actor: s
     model = get_model(session=session, name=name)
     target = get_version(session=session, name=name, ref=version)
     row = session.scalar(select(Alias).where(Alias.model_id == model.id, Alias.name == alias))
+    audit.record(session, "alias.set", f"model:{name}@{alias}",
+                 before={"version": row.version.version} if row else None,
+                 after={"version": target.version})
     if row is None:
         row = Alias(model_id=model.id, name=alias, version_id=target.id, updated_by=actor)
         session.add(row)
@@ -160,6 +167,8 @@ def delete_alias(*, session: Session, name: str, alias: str) -> None:
     row = session.scalar(select(Alias).where(Alias.model_id == model.id, Alias.name == alias))
     if row is None:
         raise NotFound(f"model {name!r} has no alias {alias!r}", field="alias")
+    audit.record(session, "alias.delete", f"model:{name}@{alias}",
+                 before={"version": row.version.version})
     session.delete(row)
     sync.bump(session, "aliases")
 
@@ -167,6 +176,8 @@ def delete_alias(*, session: Session, name: str, alias: str) -> None:
 def set_status(*, session: Session, name: str, version: int, status: VersionStatus) -> VersionOut:
     """Record a lifecycle status change."""
     row = get_version(session=session, name=name, ref=version)
+    audit.record(session, "version.status", f"model:{name}:{row.version}",
+                 before={"status": row.status}, after={"status": status.value})
     row.status = status.value
     return version_out(row, name)
 
@@ -179,6 +190,8 @@ def delete_version(*, session: Session, store: ArtifactStore, name: str, version
         raise Conflict(f"version {version} of {name!r} is in use by {', '.join(users)}",
                        field="version")
     digest = row.artifact_digest
+    audit.record(session, "version.delete", f"model:{name}:{row.version}",
+                 before=_version_summary(row))
     session.delete(row)
     session.flush()
     if session.scalar(select(ModelVersion.id).where(ModelVersion.artifact_digest == digest)) \
@@ -194,6 +207,17 @@ def version_users(*, session: Session, version_id: int) -> list[str]:
 
     return users + [f"deployment {d!r}" for d in deployments_using(session=session,
                                                                   version_id=version_id)]
+
+
+def artifact_download(*, session: Session, name: str, ref: str | int) -> tuple[str, str]:
+    """Check a download is allowed and audit it; return (digest, filename) (G6)."""
+    model = get_model(session=session, name=name)
+    if not model.allow_download:
+        raise PermissionDenied(f"artifact downloads of {name!r} are disabled")
+    row = get_version(session=session, name=name, ref=ref)
+    audit.record(session, "artifact.download", f"model:{name}:{row.version}",
+                 after={"artifact_digest": row.artifact_digest, "size": row.artifact_size})
+    return row.artifact_digest, row.artifact_filename
 
 
 def model_card(*, session: Session, name: str, ref: str | int) -> dict[str, Any]:
@@ -240,6 +264,12 @@ def version_out(row: ModelVersion, model_name: str) -> VersionOut:
         aliases=aliases)
 
 
+def _version_summary(row: ModelVersion) -> dict[str, Any]:
+    """What the audit trail keeps of a version (never data or profiles)."""
+    return {"version": row.version, "status": row.status, "artifact_digest": row.artifact_digest,
+            "artifact_format": row.artifact_format, "trusted_pickle": row.trusted_pickle}
+
+
 def _contract_for(meta: VersionCreate, df: pd.DataFrame) -> contracts.Contract:
     if meta.target is not None and meta.target not in df.columns:
         raise InvalidInput(f"target column {meta.target!r} is not in the reference data",
@@ -255,9 +285,10 @@ def _contract_for(meta: VersionCreate, df: pd.DataFrame) -> contracts.Contract:
 def _feature_matrix(df: pd.DataFrame, contract: contracts.Contract) -> np.ndarray:
     """Reference rows in contract order: float32 when all numeric, else object."""
     frame = df[contract.feature_names]
-    if all(f.dtype in ("float", "int", "bool") for f in contract.features):
-        return frame.to_numpy(dtype=np.float32)
-    return frame.to_numpy(dtype=object)
+    dtype = np.float32 if all(f.dtype in ("float", "int", "bool")
+                              for f in contract.features) else object
+    matrix: np.ndarray = frame.to_numpy(dtype=dtype)
+    return matrix
 
 
 def _output_specs(runtime: Any) -> list[contracts.OutputSpec]:

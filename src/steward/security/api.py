@@ -18,7 +18,7 @@ Admin = Annotated[Principal, Depends(require("keys:admin"))]
 @router.post("/keys", status_code=201)
 def create_key(spec: KeyCreate, session: SessionDep, who: Admin) -> KeyCreated:
     """Create a key; the response is the only time its secret is shown."""
-    return service.create_key(session=session, spec=spec, created_by=who.name)
+    return service.create_key(session=session, spec=spec, created_by=who.name, creator=who)
 
 
 @router.get("/keys")

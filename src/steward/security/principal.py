@@ -54,6 +54,8 @@ class Principal:
     scopes: frozenset[str] = field(default_factory=frozenset)  # explicit narrowing; empty = role
     environments: frozenset[str] = field(default_factory=lambda: frozenset(ENVIRONMENTS))
     purposes: frozenset[str] = field(default_factory=frozenset)  # empty = any purpose
+    rate_limit_per_minute: int | None = None  # G7; None = unlimited
+    daily_budget: int | None = None
 
     def allows(self, operation: str, resource: str | None = None,
                environment: str | None = None) -> bool:

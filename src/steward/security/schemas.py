@@ -18,6 +18,8 @@ class KeyCreate(BaseModel):
     environments: list[str] = Field(default_factory=lambda: list(ENVIRONMENTS))
     purposes: list[str] = Field(default_factory=list)
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    rate_limit_per_minute: int | None = Field(default=None, ge=1)
+    daily_budget: int | None = Field(default=None, ge=1)
 
     @field_validator("scopes")
     @classmethod
@@ -49,6 +51,8 @@ class KeyOut(BaseModel):
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+    rate_limit_per_minute: int | None = None
+    daily_budget: int | None = None
 
 
 class KeyCreated(KeyOut):
