@@ -17,8 +17,8 @@ from sqlalchemy import create_engine, text
 
 from steward import migrate
 from steward.bootstrap import init
-from steward.db import make_engine
 from steward.client import Client
+from steward.db import make_engine
 from steward.settings import Settings
 
 PG_ADMIN_URL = os.environ.get("STEWARD_TEST_PG",
@@ -154,7 +154,8 @@ def cancer_lr(cancer: pd.DataFrame) -> object:
     from sklearn.preprocessing import StandardScaler
 
     X = cancer.drop(columns=["target"]).to_numpy(dtype="float32")
-    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, cancer["target"])
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+    return pipeline.fit(X, cancer["target"])
 
 
 @pytest.fixture(scope="session")

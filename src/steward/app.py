@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,16 +21,32 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     """Build the ASGI app; nothing connects to anything until this is called."""
     settings = settings or Settings()
     state = state or build_state(settings)
+    from steward.gateway import Gateway, GatewayMiddleware
+
+    gateway = state.extras.setdefault("gateway", Gateway(state))
+    from steward.monitoring.api import attach as attach_monitor
+
+    monitor = attach_monitor(state)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.revisions.poll_once()
         state.revisions.start()
         state.spool.start()
+        gateway.start()
+        state.limits.start()
+        state.audit.start()
+        state.webhooks.start()
+        monitor.start()
         try:
             yield
         finally:
             await state.revisions.stop()
+            monitor.stop()
+            gateway.close()
+            state.webhooks.stop()
+            state.limits.stop()
+            state.audit.stop()
             state.spool.stop()
             state.close()
 
@@ -37,6 +54,12 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.steward = state
     errors.install(app)
+    from steward.audit import RequestIdMiddleware
+
+    # Added before the gateway's middleware, so it wraps only the management API.
+    app.add_middleware(RequestIdMiddleware)
+    # Inference routes are served by the gateway itself (no FastAPI routing on the hot path).
+    app.add_middleware(GatewayMiddleware, state=state)
 
     from steward.deployments.api import router as deployments_router
     from steward.predictions.api import router as predictions_router
@@ -45,10 +68,26 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
 
     for router in (registry_router, deployments_router, predictions_router, security_router):
         app.include_router(router)
+    from steward.approvals.api import router as approvals_router
+    from steward.audit.api import router as audit_router
+    from steward.webhooks.api import router as webhooks_router
+
+    for router in (approvals_router, audit_router, webhooks_router):
+        app.include_router(router)
+
+    from steward.monitoring.api import metrics_router
+    from steward.monitoring.api import router as monitoring_router
+
+    app.include_router(monitoring_router)
+    app.include_router(metrics_router)  # Prometheus /metrics
+
+    from steward.ui import router as ui_router
+
+    app.include_router(ui_router)  # the web dashboard under /ui
 
     @app.get("/api/v1/health", tags=["meta"])
-    def health() -> dict[str, str]:
-        """Liveness of the management API."""
-        return {"status": "ok", "version": __version__}
+    def health() -> dict[str, object]:
+        """Liveness of the management API (with the answering worker's pid)."""
+        return {"status": "ok", "version": __version__, "worker": os.getpid()}
 
     return app

@@ -25,7 +25,8 @@ class InitResult:
     admin_key: str | None
 
     def __repr__(self) -> str:
-        return f"InitResult(database={self.database!r}, admin_key=<{'set' if self.admin_key else 'none'}>)"
+        shown = "set" if self.admin_key else "none"
+        return f"InitResult(database={self.database!r}, admin_key=<{shown}>)"
 
 
 def init(settings: Settings) -> InitResult:

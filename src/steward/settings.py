@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +30,34 @@ class Settings(BaseSettings):
     sync_interval_s: float = Field(default=0.2, gt=0.0, le=1.0)
     log_durability: Literal["sync", "async"] = "sync"
     log_level: str = "INFO"
+    # OAuth 2.0 / OIDC bearer tokens from an external IdP (G3); off unless an issuer is set.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks: str | None = Field(default=None, description="JWKS file path or https URL.")
+    oidc_public_key: str | None = Field(default=None, description="PEM text or PEM file path.")
+    oidc_role_claim: str = "roles"
+    oidc_scope_claim: str = "scope"
+    oidc_env_claim: str = "steward_envs"
+    oidc_purpose_claim: str = "steward_purposes"
+    oidc_name_claim: str = "sub"
+    oidc_leeway_s: float = Field(default=30.0, ge=0.0, le=300.0)
+    # Audit trail (G4): how often the head of the hash chain is signed.
+    audit_digest_interval_s: float = Field(default=300.0, gt=0.0)
+    audit_queue_max: int = Field(default=10_000, ge=100)
+    webhook_max_attempts: int = Field(default=6, ge=1, le=20)
+    # Monitoring (M1-M9): aggregation/alert loop, leader lease, out-of-order commit grace.
+    monitor_interval_s: float = Field(default=10.0, gt=0.0)
+    monitor_alert_interval_s: float = Field(default=60.0, ge=0.0)
+    monitor_lease_s: float = Field(default=60.0, gt=0.0)
+    monitor_grace_s: float = Field(default=5.0, ge=0.0)
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        if self.oidc_issuer and not (self.oidc_audience and (self.oidc_jwks
+                                                             or self.oidc_public_key)):
+            raise ValueError("STEWARD_OIDC_ISSUER needs STEWARD_OIDC_AUDIENCE and "
+                             "STEWARD_OIDC_JWKS or STEWARD_OIDC_PUBLIC_KEY")
+        return self
 
     @field_validator("home")
     @classmethod

@@ -9,13 +9,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from steward.artifacts import ArtifactStore, MasterKey, open_blob_store
+from steward.audit import AuditLog
 from steward.db import make_engine, make_sessionmaker
 from steward.predictions.service import make_sink
 from steward.predictions.spool import Spool
 from steward.registry.quality import QualityThresholds
+from steward.security.limits import Limits
+from steward.security.oidc import OidcVerifier
 from steward.security.service import KeyCache
 from steward.settings import Settings
 from steward.sync import Revisions
+from steward.webhooks import WebhookSender
 
 
 @dataclass
@@ -30,6 +34,9 @@ class AppState:
     keys: KeyCache
     revisions: Revisions
     spool: Spool
+    limits: Limits  # gateway hot path: state.limits.check(principal, deployment)
+    audit: AuditLog  # gateway denials: state.audit.denied(...), never blocks
+    webhooks: WebhookSender
     extras: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -66,9 +73,16 @@ def build_state(settings: Settings) -> AppState:
     factory = make_sessionmaker(engine)
     master = load_master_key(settings)
     store = ArtifactStore(open_blob_store(settings.resolved_artifact_url), master)
-    keys = KeyCache(factory)
+    oidc = OidcVerifier(settings) if settings.oidc_issuer else None
+    keys = KeyCache(factory, oidc)  # API keys and OIDC JWTs: state.keys.authenticate(token)
     revisions = Revisions(factory, settings.sync_interval_s)
     revisions.on_change("keys", keys.invalidate)
     spool = Spool(settings.home / "spool", make_sink(factory), durability=settings.log_durability)
+    audit = AuditLog(factory, master.derive("audit-signing"), max_queue=settings.audit_queue_max,
+                     digest_interval_s=settings.audit_digest_interval_s)
+    webhooks = WebhookSender(factory, master.derive("webhooks"),
+                             max_attempts=settings.webhook_max_attempts)
     return AppState(settings=settings, engine=engine, factory=factory, store=store,
-                    master=master, keys=keys, revisions=revisions, spool=spool)
+                    master=master, keys=keys, revisions=revisions, spool=spool,
+                    limits=Limits(factory, settings.sync_interval_s), audit=audit,
+                    webhooks=webhooks)

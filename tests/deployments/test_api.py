@@ -51,18 +51,18 @@ def test_breaking_contract_change_is_refused_unless_forced(
 
     _register(admin, "c", cancer_onnx, "m.onnx", cancer_reference, target="target")
     contract = yaml.safe_load(admin.contract_yaml("c", 1))
-    contract["features"][0]["min"] = 0.0  # version 2 accepts a wider range ...
+    contract["features"][0]["min"] = 0.0  # version 2 refuses negative radii ...
     _register(admin, "c", cancer_onnx, "m.onnx", cancer_reference, target="target",
               contract_yaml=yaml.safe_dump(contract))
-    # ... so going back from 2 to 1 narrows it: breaking for callers
-    admin.create_deployment("c-prod", "c", 2, environment="dev")
+    # ... so moving from 1 (unbounded) to 2 narrows the accepted range: breaking for callers
+    admin.create_deployment("c-prod", "c", 1, environment="dev")
     with pytest.raises(Conflict, match="breaking"):
-        admin.update_deployment("c-prod", champion={"version": 1})
+        admin.update_deployment("c-prod", champion={"version": 2})
     with pytest.raises(InvalidInput, match="reason"):
-        admin.update_deployment("c-prod", champion={"version": 1}, force=True)
-    d = admin.update_deployment("c-prod", champion={"version": 1}, force=True,
+        admin.update_deployment("c-prod", champion={"version": 2}, force=True)
+    d = admin.update_deployment("c-prod", champion={"version": 2}, force=True,
                                 reason="new data floor agreed with callers")
-    assert d["champion"] == "c:1"
+    assert d["champion"] == "c:2"
     event = admin.deployment_events("c-prod")[0]
     assert event["forced"] is True and "agreed" in event["reason"]
 
@@ -105,3 +105,23 @@ def test_shadow_and_ab_reports(three_versions: Client, app: FastAPI) -> None:
     assert ab["outcome"] == "binary" and ab["test"]["test"] == "two_proportion_z"
     assert ab["test"]["effect"] == pytest.approx(0.2)
     assert ab["test"]["p_value"] < 0.01 and ab["test"]["significant"] is True
+
+
+def test_dashboard_shows_shadow_and_ab_reports(three_versions: Client, app: FastAPI,
+                                               http: object, env: object) -> None:
+    from tests.ui.conftest import login
+
+    admin = three_versions
+    admin.create_deployment("triage", "cancer", 1)
+    admin.update_deployment("triage", canary={"version": 2}, canary_share=0.5, mode="ab",
+                            shadows=[{"version": 3}])
+    state = app.state.steward
+    rid = uuid.uuid4().hex
+    state.spool.append([_record(rid, "champion", 1, "1", 0.9),
+                        _record(rid, "shadow", 3, "0", 0.4)])
+    state.spool.flush()
+    admin.feedback(rid, outcome=1.0)
+    login(http, env.admin_key)  # type: ignore[arg-type,attr-defined]
+    page = http.get("/ui/deployments/triage").text  # type: ignore[attr-defined]
+    assert 'id="shadow-report"' in page and "cancer:3" in page and "0.0%" in page
+    assert 'id="ab-report"' in page and "two_proportion_z" in page

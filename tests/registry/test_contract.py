@@ -50,13 +50,15 @@ def test_infers_breast_cancer_contract(cancer: pd.DataFrame) -> None:
     radius = contract.features[0]
     assert radius.name == "mean radius"
     assert (radius.dtype, radius.nullable, radius.required) == ("float", False, True)
-    assert radius.min == pytest.approx(cancer["mean radius"].min())
-    assert radius.max == pytest.approx(cancer["mean radius"].max())
+    assert (radius.min, radius.max) == (None, None)  # out-of-range is OOD, not invalid
+    bounded = infer_contract(cancer, exclude=["target"], ranges=True).features[0]
+    assert bounded.min == pytest.approx(cancer["mean radius"].min())
+    assert bounded.max == pytest.approx(cancer["mean radius"].max())
     check_against_data(contract, cancer)  # data always satisfies its own inferred contract
 
 
 def test_infers_mixed_frame(mixed: pd.DataFrame) -> None:
-    contract = infer_contract(mixed, pii=["email"], protected=["age"])
+    contract = infer_contract(mixed, pii=["email"], protected=["age"], ranges=True)
     by_name = {f.name: f for f in contract.features}
     assert by_name["age"].dtype == "int" and by_name["age"].protected
     assert (by_name["age"].min, by_name["age"].max) == (25.0, 51.0)

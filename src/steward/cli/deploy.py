@@ -124,6 +124,32 @@ def history(name: str, url: str = UrlOpt, api_key: str = KeyOpt, as_json: bool =
             rows, ["at", "action", "actor", "forced", "reason", "after"]))
 
 
+@app.command("shadow-report")
+def shadow_report(name: str, url: str = UrlOpt, api_key: str = KeyOpt,
+                  as_json: bool = JsonOpt) -> None:
+    """How each shadow version agrees with the answers served."""
+    with errors_to_exit(), make_client(url, api_key) as client:
+        emit(client.shadow_report(name), as_json=as_json, render=lambda r: table(
+            r["shadows"], ["shadow", "compared", "errors", "agreement_rate", "mean_abs_diff",
+                           "shadow_latency_ms", "served_latency_ms"], title="shadow report"))
+
+
+@app.command("ab-report")
+def ab_report(name: str, alpha: float = typer.Option(0.05, help="Significance level."),
+              url: str = UrlOpt, api_key: str = KeyOpt, as_json: bool = JsonOpt) -> None:
+    """Per-arm outcomes and the significance test of an A/B experiment."""
+    def render(r: dict[str, Any]) -> None:
+        table([{"arm": k, **v} for k, v in r["arms"].items()],
+              ["arm", "version", "requests", "with_feedback", "mean_outcome"], title="arms")
+        t = r["test"]
+        console.print(f"{t['test']}: effect {t['effect']}, p = {t['p_value']}, "
+                      f"significant at {r['alpha']}: {t['significant']}, "
+                      f"needed per arm: {t['required_per_arm']}")
+
+    with errors_to_exit(), make_client(url, api_key) as client:
+        emit(client.ab_report(name, alpha), as_json=as_json, render=render)
+
+
 def predict(deployment: str,
             data: str = typer.Option(None, "--data", help="JSON: a record, or a list of "
                                                            "records/rows."),

@@ -6,13 +6,21 @@ import os
 
 import typer
 
-from steward.cli import keys, models
+from steward.cli import approvals, audit, deploy, keys, models, monitor
 from steward.cli.output import JsonOpt, console, emit, err_console
 
 app = typer.Typer(help="Steward: governed, monitored ML model serving.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
 app.add_typer(models.app, name="models")
 app.add_typer(keys.app, name="keys")
+app.add_typer(approvals.app, name="approvals")
+app.add_typer(approvals.reviews, name="reviews")
+app.add_typer(audit.app, name="audit")
+app.add_typer(deploy.app, name="deploy")
+app.add_typer(monitor.app, name="monitor")
+app.add_typer(monitor.alerts_app, name="alerts")
+app.command()(deploy.predict)
+app.command()(deploy.feedback)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -55,6 +63,15 @@ def serve(
         err_console.print(f"first start: admin API key (shown once): {result.admin_key}",
                           soft_wrap=True, highlight=False)
     os.environ["STEWARD_HOME"] = str(settings.home)  # workers rebuild Settings from env
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Spawned workers import prometheus_client with this set, so each writes its metrics
+        # to files here and /metrics on any worker sums them; stale files would double-count.
+        import shutil
+
+        metrics_dir = settings.home / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     uvicorn.run("steward.server:create", factory=True, host=host or settings.host,
                 port=port or settings.port, workers=workers, http="httptools", loop="uvloop",
                 log_level="warning", access_log=False)

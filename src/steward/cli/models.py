@@ -147,8 +147,9 @@ def _json(option: str, text: str) -> Any:
 
 def _render_version_summary(v: dict[str, Any]) -> None:
     q = v.get("quality") or {}
+    n_features = len(v["contract"]["features"])
     console.print(f"registered [bold]{v['model']}[/bold] version {v['version']} "
-                  f"({v['artifact_format']}, {v['task']}, {len(v['contract']['features'])} features,"
+                  f"({v['artifact_format']}, {v['task']}, {n_features} features,"
                   f" sha256 {v['artifact_digest'][:12]}, cold start {v['cold_start_ms']:.1f} ms,"
                   f" completeness {q.get('completeness', 0):.3f})")
 

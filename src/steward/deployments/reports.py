@@ -36,7 +36,10 @@ def shadow_report(*, session: Session, name: str, limit: int = 10_000) -> dict[s
             primary[rid] = (outputs, latency)
     report = []
     for label, items in sorted(shadows.items()):
-        agree, diffs, lat_s, lat_p, errors, compared = 0, [], [], [], 0, 0
+        agree, errors, compared = 0.0, 0, 0
+        diffs: list[float] = []
+        lat_s: list[float] = []
+        lat_p: list[float] = []
         for rid, outputs, latency, error in items:
             if error or outputs is None:
                 errors += 1

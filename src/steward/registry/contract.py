@@ -114,8 +114,14 @@ def infer_contract(
     protected: Iterable[str] = (),
     exclude: Iterable[str] = (),
     max_categories: int = 50,
+    ranges: bool = False,
 ) -> Contract:
-    """Infer a contract from reference data: dtypes, nullability, observed ranges, categories."""
+    """Infer a contract from reference data: dtypes, nullability, categories (and ranges).
+
+    Observed min/max become hard ranges only with `ranges=True`: a value just outside the
+    training range is out of distribution (flagged or rejected per deployment policy, against
+    the reference profile), not invalid. Hard ranges are for limits callers must respect.
+    """
     columns = {str(c) for c in df.columns}
     pii_set, protected_set, exclude_set = set(pii), set(protected), set(exclude)
     problems = ErrorList()
@@ -136,7 +142,7 @@ def infer_contract(
             continue
         spec: dict[str, Any] = {"name": name, "dtype": dtype, "nullable": bool(series.isna().any()),
                                 "pii": name in pii_set, "protected": name in protected_set}
-        if dtype in _NUMERIC:
+        if dtype in _NUMERIC and ranges:
             values = series.to_numpy(dtype=float, na_value=np.nan)
             finite = values[np.isfinite(values)]
             if finite.size:
