@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from steward import __version__
 from steward.api import errors
 from steward.settings import Settings
-from steward.state import AppState, build_state
+from steward.state import AppState, build_state, start_background, stop_background
 
 log = logging.getLogger(__name__)
 
@@ -32,22 +32,21 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.revisions.poll_once()
         state.revisions.start()
-        state.spool.start()
         gateway.start()
         state.limits.start()
         state.audit.start()
-        state.webhooks.start()
-        monitor.start()
+        if state.background:  # else the `steward serve` background process does these
+            start_background(state, monitor)
         try:
             yield
         finally:
             await state.revisions.stop()
-            monitor.stop()
             gateway.close()
-            state.webhooks.stop()
             state.limits.stop()
             state.audit.stop()
-            state.spool.stop()
+            state.spool.close()
+            if state.background:
+                stop_background(state, monitor)
             state.close()
 
     app = FastAPI(title="Steward", version=__version__, lifespan=lifespan,

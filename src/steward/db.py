@@ -42,7 +42,8 @@ class Base(DeclarativeBase):
     """Declarative base; JSON columns map to JSONB-compatible JSON on PostgreSQL."""
 
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime}
 
 
 def utcnow() -> datetime:

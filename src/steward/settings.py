@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     # Cross-worker state: how often each worker checks for changes made elsewhere.
     sync_interval_s: float = Field(default=0.2, gt=0.0, le=1.0)
     log_durability: Literal["sync", "async"] = "sync"
+    # "all": one process does everything (tests, `uvicorn --factory steward.server:create`).
+    # `steward serve` runs workers as "serve" (requests only) beside one "background"
+    # process (log shipping, monitoring, alerts, webhooks), so jobs never steal the GIL.
+    role: Literal["all", "serve", "background"] = "all"
     log_level: str = "INFO"
     # OAuth 2.0 / OIDC bearer tokens from an external IdP (G3); off unless an issuer is set.
     oidc_issuer: str | None = None

@@ -12,7 +12,7 @@ from steward.artifacts import ArtifactStore, MasterKey, open_blob_store
 from steward.audit import AuditLog
 from steward.db import make_engine, make_sessionmaker
 from steward.predictions.service import make_sink
-from steward.predictions.spool import Spool
+from steward.predictions.spool import Spool, SpoolShipper
 from steward.registry.quality import QualityThresholds
 from steward.security.limits import Limits
 from steward.security.oidc import OidcVerifier
@@ -33,7 +33,8 @@ class AppState:
     master: MasterKey
     keys: KeyCache
     revisions: Revisions
-    spool: Spool
+    spool: Spool  # this process's write-ahead prediction log
+    shipper: SpoolShipper | None  # None in serving workers: the background process ships
     limits: Limits  # gateway hot path: state.limits.check(principal, deployment)
     audit: AuditLog  # gateway denials: state.audit.denied(...), never blocks
     webhooks: WebhookSender
@@ -42,6 +43,17 @@ class AppState:
     def close(self) -> None:
         """Release database connections."""
         self.engine.dispose()
+
+    @property
+    def background(self) -> bool:
+        """Whether this process runs the background jobs (shipping, monitoring, webhooks)."""
+        return self.settings.role in ("all", "background")
+
+    def flush_log(self) -> None:
+        """Ship the prediction log now (no-op in a serving worker: the background ships)."""
+        self.spool.drain()
+        if self.shipper is not None:
+            self.shipper.ship_pass()
 
     @property
     def pii_key(self) -> bytes:
@@ -77,12 +89,30 @@ def build_state(settings: Settings) -> AppState:
     keys = KeyCache(factory, oidc)  # API keys and OIDC JWTs: state.keys.authenticate(token)
     revisions = Revisions(factory, settings.sync_interval_s)
     revisions.on_change("keys", keys.invalidate)
-    spool = Spool(settings.home / "spool", make_sink(factory), durability=settings.log_durability)
+    spool = Spool(settings.home / "spool", durability=settings.log_durability)
+    shipper = SpoolShipper(settings.home / "spool", make_sink(factory),
+                           before_pass=spool.drain) if settings.role != "serve" else None
     audit = AuditLog(factory, master.derive("audit-signing"), max_queue=settings.audit_queue_max,
                      digest_interval_s=settings.audit_digest_interval_s)
     webhooks = WebhookSender(factory, master.derive("webhooks"),
                              max_attempts=settings.webhook_max_attempts)
     return AppState(settings=settings, engine=engine, factory=factory, store=store,
-                    master=master, keys=keys, revisions=revisions, spool=spool,
+                    master=master, keys=keys, revisions=revisions, spool=spool, shipper=shipper,
                     limits=Limits(factory, settings.sync_interval_s), audit=audit,
                     webhooks=webhooks)
+
+
+def start_background(state: AppState, monitor: Any) -> None:
+    """Start the jobs that must not compete with requests: shipping, monitoring, webhooks."""
+    if state.shipper is not None:
+        state.shipper.start()
+    state.webhooks.start()
+    monitor.start()
+
+
+def stop_background(state: AppState, monitor: Any) -> None:
+    """Stop the background jobs, shipping what is left."""
+    monitor.stop()
+    state.webhooks.stop()
+    if state.shipper is not None:
+        state.shipper.stop()

@@ -92,7 +92,7 @@ def test_shadow_and_ab_reports(three_versions: Client, app: FastAPI) -> None:
         # the challenger converts 60% of the time, the champion 40%
         feedback.append({"request_id": rid, "outcome": float((i % 10) < (6 if i % 2 else 4))})
     state.spool.append(records)
-    state.spool.flush()
+    state.flush_log()
     admin.feedback_bulk(feedback)
     shadow = admin.shadow_report("triage")["shadows"][0]
     assert shadow["shadow"] == "cancer:3" and shadow["compared"] == 200
@@ -119,7 +119,7 @@ def test_dashboard_shows_shadow_and_ab_reports(three_versions: Client, app: Fast
     rid = uuid.uuid4().hex
     state.spool.append([_record(rid, "champion", 1, "1", 0.9),
                         _record(rid, "shadow", 3, "0", 0.4)])
-    state.spool.flush()
+    state.flush_log()
     admin.feedback(rid, outcome=1.0)
     login(http, env.admin_key)  # type: ignore[arg-type,attr-defined]
     page = http.get("/ui/deployments/triage").text  # type: ignore[attr-defined]

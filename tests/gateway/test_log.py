@@ -23,7 +23,7 @@ def test_log_record_is_complete_and_pii_is_masked(
     r = http.post("/v2/models/triage/infer", json=oip_row(cancer_features, 3),
                   headers=bearer(service_key, **{"x-request-id": "log-1"}))
     assert r.status_code == 200, r.text
-    state.spool.flush()
+    state.flush_log()
     (rec,) = admin.get_prediction("log-1")
     assert rec["deployment"] == "triage" and rec["environment"] == "dev"
     assert (rec["model"], rec["version"], rec["route"], rec["rows"]) == ("cancer", 1,
@@ -58,7 +58,7 @@ def test_out_of_distribution_flag_and_reject(
                   headers=bearer(service_key, **{"x-request-id": "ood-1"}))
     assert r.status_code == 200, r.text
     assert r.json()["parameters"]["ood"] == ["mean radius", "mean perimeter"]
-    state.spool.flush()
+    state.flush_log()
     assert admin.get_prediction("ood-1")[0]["ood"] == ["mean radius", "mean perimeter"]
     rejected = http.post("/v2/models/strict/infer", json=body, headers=bearer(service_key))
     assert rejected.status_code == 422

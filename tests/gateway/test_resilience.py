@@ -40,7 +40,7 @@ def test_broken_champion_falls_back_to_the_rule_version(
     assert r.status_code == 200, r.text
     assert r.headers["x-route"] == "fallback" and r.headers["x-model-version"] == "cancer:2"
     assert r.json()["parameters"]["fallback"] is True
-    state.spool.flush()
+    state.flush_log()
     (logged,) = admin.get_prediction("fb-1")
     assert logged["route"] == "fallback" and logged["fallback"] is True
     assert logged["error"] == "IntegrityError"

@@ -87,7 +87,7 @@ def test_shadow_is_logged_and_never_changes_the_answer(
     assert r.json()["outputs"] == before["outputs"]
     gateway = state.extras["gateway"]
     gateway.shadows.join()
-    state.spool.flush()
+    state.flush_log()
     logged = {p["route"]: p for p in admin.get_prediction("shadowed-1")}
     assert set(logged) == {"champion", "shadow"}
     assert logged["shadow"]["version"] == 2 and logged["champion"]["version"] == 1

@@ -80,7 +80,7 @@ def send(http: TestClient, env: Any) -> Callable[..., list[str]]:
 
 def flush(state: AppState) -> None:
     """Ship spooled prediction records to the database now."""
-    state.spool.flush()
+    state.flush_log()
 
 
 def record(dep: str, version_id: int, inputs: dict[str, list[Any]],

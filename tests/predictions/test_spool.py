@@ -1,4 +1,4 @@
-"""The prediction spool: durable across kill -9, replayed by siblings, idempotent shipping."""
+"""The prediction spool: durable across kill -9, shipped by one shipper, idempotent replay."""
 
 from __future__ import annotations
 
@@ -12,18 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from steward.predictions.spool import Spool
+from steward.predictions.spool import Spool, SpoolShipper
 
 CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     from steward.predictions.spool import Spool
 
-    def down(records):
-        raise ConnectionError("database unreachable")
-
-    spool = Spool(Path(sys.argv[1]), down)
-    spool.start()
+    spool = Spool(Path(sys.argv[1]))
     for i in range(500):
         spool.append([{"request_id": f"r{i}", "i": i}])
     print("acknowledged", flush=True)
@@ -31,7 +27,7 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def test_acknowledged_records_survive_kill_9_and_are_replayed(tmp_path: Path) -> None:
+def test_acknowledged_records_survive_kill_9_and_are_shipped(tmp_path: Path) -> None:
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path)],
                              stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None
@@ -40,10 +36,42 @@ def test_acknowledged_records_survive_kill_9_and_are_replayed(tmp_path: Path) ->
     child.wait()
     child.stdout.close()
     shipped: list[dict[str, Any]] = []
-    sibling = Spool(tmp_path, shipped.extend)
-    sibling.flush()
+    shipper = SpoolShipper(tmp_path, shipped.extend)
+    assert shipper.ship_pass() == 500
     assert sorted(r["i"] for r in shipped) == list(range(500))
-    assert [p.name for p in tmp_path.glob("*.jsonl")] == [sibling._file.path.name]
+    assert list(tmp_path.glob("*.jsonl")) == []  # the released file is finished and removed
+    shipper.stop()
+
+
+def test_live_files_are_shipped_incrementally_and_kept(tmp_path: Path) -> None:
+    shipped: list[dict[str, Any]] = []
+    spool = Spool(tmp_path)
+    shipper = SpoolShipper(tmp_path, shipped.extend)
+    spool.append([{"request_id": "a"}])
+    shipper.ship_pass()
+    spool.append([{"request_id": "b"}, {"request_id": "c"}])
+    shipper.ship_pass()
+    shipper.ship_pass()  # nothing new: nothing shipped twice
+    assert [r["request_id"] for r in shipped] == ["a", "b", "c"]
+    assert spool.path.exists() and shipper.pending_bytes() == 0
+    spool.close()
+    shipper.ship_pass()
+    assert not spool.path.exists()
+    shipper.stop()
+
+
+def test_one_shipper_per_folder(tmp_path: Path) -> None:
+    first: list[dict[str, Any]] = []
+    second: list[dict[str, Any]] = []
+    spool = Spool(tmp_path)
+    a, b = SpoolShipper(tmp_path, first.extend), SpoolShipper(tmp_path, second.extend)
+    spool.append([{"request_id": "x"}])
+    assert a.ship_pass() == 1 and b.ship_pass() == 0
+    a.stop()  # the leader leaves: the other takes over
+    spool.append([{"request_id": "y"}])
+    assert b.ship_pass() == 1 and [r["request_id"] for r in second] == ["y"]
+    spool.close()
+    b.stop()
 
 
 def test_records_wait_on_disk_while_the_sink_fails(tmp_path: Path) -> None:
@@ -56,33 +84,40 @@ def test_records_wait_on_disk_while_the_sink_fails(tmp_path: Path) -> None:
             raise ConnectionError("down")
         shipped.extend(records)
 
-    spool = Spool(tmp_path, flaky)
+    spool = Spool(tmp_path)
+    shipper = SpoolShipper(tmp_path, flaky)
     spool.append([{"request_id": "a"}, {"request_id": "b"}])
     with contextlib.suppress(ConnectionError):
-        spool.flush()
-    assert shipped == [] and spool.pending_bytes() > 0
-    spool.flush()
+        shipper.ship_pass()
+    assert shipped == [] and shipper.pending_bytes() > 0
+    shipper.ship_pass()
     assert [r["request_id"] for r in shipped] == ["a", "b"]
-    assert spool.pending_bytes() == 0
+    assert shipper.pending_bytes() == 0
+    spool.close()
+    shipper.stop()
 
 
-def test_async_mode_buffers_then_ships(tmp_path: Path) -> None:
+def test_async_mode_buffers_until_drained(tmp_path: Path) -> None:
     shipped: list[dict[str, Any]] = []
-    spool = Spool(tmp_path, shipped.extend, durability="async")
+    spool = Spool(tmp_path, durability="async")
+    shipper = SpoolShipper(tmp_path, shipped.extend, before_pass=spool.drain)
     spool.append([{"request_id": "x"}])
-    assert spool.pending_bytes() == 0  # still in memory: the documented loss window
-    spool.flush()
+    assert spool.path.stat().st_size == 0  # still in memory: the documented loss window
+    shipper.ship_pass()
     assert shipped == [{"request_id": "x"}]
+    spool.close()
+    shipper.stop()
 
 
-def test_rotation_removes_shipped_files(tmp_path: Path) -> None:
+def test_rotation_hands_the_old_file_to_the_shipper(tmp_path: Path) -> None:
     shipped: list[dict[str, Any]] = []
-    spool = Spool(tmp_path, shipped.extend, rotate_bytes=100)
+    spool = Spool(tmp_path, rotate_bytes=100)
+    first = spool.path
     spool.append([{"request_id": str(i), "pad": "x" * 50} for i in range(5)])
-    first = spool._file.path
-    spool.flush()
-    spool._maybe_rotate()
-    assert not first.exists() and spool._file.path != first
+    assert spool.path != first
     spool.append([{"request_id": "after"}])
-    spool.flush()
-    assert len(shipped) == 6
+    shipper = SpoolShipper(tmp_path, shipped.extend)
+    shipper.ship_pass()
+    assert not first.exists() and len(shipped) == 6
+    spool.close()
+    shipper.stop()

@@ -55,13 +55,13 @@ def test_pii_value_is_nowhere_in_plaintext(admin: Client, app: FastAPI, env: Env
         admin.predict("pii-dep", [{"patient_email": SECRET, "worst radius": "not a number"}])
     assert SECRET not in bad.value.message
 
-    state.spool.flush()
+    state.flush_log()
     state.audit.flush()
     logged = admin.get_prediction(out["id"])[0]
     token = logged["inputs"]["patient_email"][0]
     assert token.startswith("pii:") and token != SECRET
     again = admin.predict("pii-dep", [row])  # the keyed hash is stable, so joins still work
-    state.spool.flush()
+    state.flush_log()
     assert admin.get_prediction(again["id"])[0]["inputs"]["patient_email"][0] == token
 
     needle = SECRET.encode()

@@ -71,7 +71,7 @@ def seed(admin: Client, client_for: ClientFor, state: AppState, *, onnx: bytes, 
     state.revisions.poll_once()
     for i in range(requests):
         admin.predict(DEPLOYMENT, features.iloc[[i]], headers={"x-routing-key": f"p-{i}"})
-    state.spool.flush()
+    state.flush_log()
     approval = admin.request_approval(MODEL, 3, "staging", reason="rule baseline for staging")
     return Seeded(keys=keys, approval_id=int(approval["id"]), requests=requests)
 

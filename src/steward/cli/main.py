@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import typer
 
@@ -72,9 +73,51 @@ def serve(
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    uvicorn.run("steward.server:create", factory=True, host=host or settings.host,
-                port=port or settings.port, workers=workers, http="httptools", loop="uvloop",
-                log_level="warning", access_log=False)
+    # Workers only serve; one supervised background process ships the prediction log and runs
+    # monitoring, alerts and webhooks (see steward.background).
+    os.environ["STEWARD_ROLE"] = "serve"
+    background = _Supervised([sys.executable, "-m", "steward.background"])
+    try:
+        uvicorn.run("steward.server:create", factory=True, host=host or settings.host,
+                    port=port or settings.port, workers=workers, http="httptools",
+                    loop="uvloop", log_level="warning", access_log=False)
+    finally:
+        background.stop()
+
+
+class _Supervised:
+    """A child process restarted whenever it dies, until `stop`."""
+
+    def __init__(self, cmd: list[str]) -> None:
+        import subprocess
+        import threading
+
+        self._cmd = cmd
+        self._stopping = threading.Event()
+        self._proc = subprocess.Popen(cmd)
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        import subprocess
+
+        while not self._stopping.is_set():
+            if self._proc.poll() is not None and not self._stopping.is_set():
+                err_console.print(f"background process exited ({self._proc.returncode}); "
+                                  "restarting")
+                self._proc = subprocess.Popen(self._cmd)
+            self._stopping.wait(1.0)
+
+    def stop(self) -> None:
+        import subprocess
+
+        self._stopping.set()
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
 
 
 @db_app.command("upgrade")

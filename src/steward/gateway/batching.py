@@ -25,9 +25,12 @@ Outputs = dict[str, npt.NDArray[Any]]
 
 def call_model(entry: Loaded, X: npt.NDArray[Any], model: str, version: int) -> Outputs:
     """One timed model call; feeds the inline/thread decision and the batch-size metric."""
-    start = time.perf_counter()
+    # CPU time of this thread, not wall time: under load a wall-clock sample includes time
+    # the thread was preempted, which would wrongly push a fast model off the event loop
+    # (and, measured there, keep it off). Runtimes run single-threaded in the caller.
+    start = time.thread_time()
     out = entry.runtime.predict(X)
-    entry.observe(time.perf_counter() - start, X.shape[0])
+    entry.observe(time.thread_time() - start, X.shape[0])
     metrics.batch(model, version, X.shape[0])
     return out
 

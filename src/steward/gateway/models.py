@@ -95,11 +95,11 @@ class ModelCache:
             probe = np.zeros((1, len(names)), dtype=np.float64 if all(
                 f.get("dtype") != "string" for f in target.contract.get("features", []))
                 else object)
-            start = time.perf_counter()
+            start = time.thread_time()
             # A zero row may be invalid for some models (rules on strings): timing still counts.
             with contextlib.suppress(Exception):
                 loaded.runtime.predict(probe)
-            call_s = time.perf_counter() - start
+            call_s = time.thread_time() - start
             entry = Loaded(loaded.runtime, loaded.cold_start_ms, time.monotonic(), call_s,
                            idle_unload_s)
             self._entries[key] = entry

@@ -87,17 +87,20 @@ def set_config(*, session: Session, deployment: str, config: MonitoringConfig,
 
 
 def _window(session: Session, layouts: Layouts, name: str, window: Window,
-            version: str | None) -> tuple[ModelVersion, WindowData, MonitoringConfig]:
+            version: str | None, *, folded_only: bool = False
+            ) -> tuple[ModelVersion, WindowData, MonitoringConfig]:
     dep = get_deployment(session=session, name=name)
     ver = resolve_version(session=session, deployment=dep, ref=version)
-    return ver, read(session, layouts, name, window, [ver.id]), get_config(
-        session=session, deployment=name)
+    data = read(session, layouts, name, window, [ver.id], include_tail=not folded_only)
+    return ver, data, get_config(session=session, deployment=name)
 
 
 def drift(*, session: Session, layouts: Layouts, deployment: str, window: Window,
-          version: str | None = None) -> DriftOut:
-    """Each feature and output of one version against its reference profile."""
-    return _drift(session, layouts, deployment, window, version)[0]
+          version: str | None = None, folded_only: bool = False) -> DriftOut:
+    """Each feature and output of one version against its reference profile.
+
+    `folded_only` skips rows not yet folded into buckets (cheap; used for the gauges)."""
+    return _drift(session, layouts, deployment, window, version, folded_only)[0]
 
 
 def drift_html(*, session: Session, layouts: Layouts, deployment: str, window: Window,
@@ -110,8 +113,10 @@ def drift_html(*, session: Session, layouts: Layouts, deployment: str, window: W
 
 
 def _drift(session: Session, layouts: Layouts, deployment: str, window: Window,
-           version: str | None) -> tuple[DriftOut, Layout, Aggregate]:
-    ver, data, config = _window(session, layouts, deployment, window, version)
+           version: str | None, folded_only: bool = False
+           ) -> tuple[DriftOut, Layout, Aggregate]:
+    ver, data, config = _window(session, layouts, deployment, window, version,
+                                folded_only=folded_only)
     layout = layouts.get(session, {ver.id}).get(ver.id)
     if layout is None:
         raise NotFound(f"version {label(ver)} has no profile", field="version")

@@ -89,8 +89,10 @@ class WindowData:
 
 
 def read(session: Session, layouts: Layouts, deployment: str, window: Window,
-         version_ids: Collection[int] | None = None, *, skip_rows: int = 0) -> WindowData:
-    """Aggregates of ``deployment`` (optionally some versions) over ``window``."""
+         version_ids: Collection[int] | None = None, *, skip_rows: int = 0,
+         include_tail: bool = True) -> WindowData:
+    """Aggregates of ``deployment`` (optionally some versions) over ``window``; with
+    ``include_tail=False`` only what is already folded into buckets (no raw rows parsed)."""
     if window.last is not None:
         return _read_last(session, layouts, deployment, window, version_ids, skip_rows)
     assert window.start is not None
@@ -108,7 +110,7 @@ def read(session: Session, layouts: Layouts, deployment: str, window: Window,
                  .order_by(PredictionRecord.id).limit(RAW_TAIL_MAX + 1))
     if version_ids is not None:
         tail_stmt = tail_stmt.where(PredictionRecord.version_id.in_(version_ids))
-    tail = session.execute(tail_stmt).all()
+    tail = session.execute(tail_stmt).all() if include_tail else []
     if len(tail) > RAW_TAIL_MAX:
         tail, data.complete = tail[:RAW_TAIL_MAX], False
     data.layouts = layouts.get(session, {b.version_id for b in buckets}

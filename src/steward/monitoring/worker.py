@@ -43,15 +43,15 @@ class Monitor:
     def __repr__(self) -> str:
         return f"Monitor(holder={self.holder!r})"
 
-    def run_once(self, *, grace_s: float | None = None, alerts_due: bool | None = None
-                 ) -> dict[str, Any]:
+    def run_once(self, *, grace_s: float | None = None, alerts_due: bool | None = None,
+                 folded_only: bool = False) -> dict[str, Any]:
         """One round (if leader): fold, gauges, alerts when due. Returns what was done."""
         s = self.settings
         if not acquire_lease(self.factory, self.holder, s.monitor_lease_s):
             return {"leader": False}
         folded = fold_pass(self.factory, self.layouts,
                            grace_s=s.monitor_grace_s if grace_s is None else grace_s)
-        self.refresh_gauges()
+        self.refresh_gauges(folded_only=folded_only)
         now = time.monotonic()
         due = now - self._last_alerts >= s.monitor_alert_interval_s if alerts_due is None \
             else alerts_due
@@ -61,8 +61,11 @@ class Monitor:
             opened = alerts.evaluate_all(self.factory, self.layouts)
         return {"leader": True, "folded": folded, "alerts_opened": opened}
 
-    def refresh_gauges(self) -> None:
-        """Recompute each deployment's drift gauges (champion, configured window/statistic)."""
+    def refresh_gauges(self, *, folded_only: bool = False) -> None:
+        """Recompute each deployment's drift gauges (champion, configured window/statistic).
+
+        The periodic loop passes `folded_only`: gauges then come from buckets alone, never
+        from parsing the unfolded tail of the log on every round."""
         with self.factory() as session:
             names = list(session.scalars(select(Deployment.name)))
         for name in names:
@@ -70,7 +73,7 @@ class Monitor:
                 with self.factory() as session, session.begin():
                     config = service.get_config(session=session, deployment=name)
                     report = service.drift(session=session, layouts=self.layouts,
-                                           deployment=name,
+                                           deployment=name, folded_only=folded_only,
                                            window=make_window(config.gauge_window, None))
                     metrics.store_gauges(session, deployment=name, report=report,
                                          statistic=config.gauge_statistic)
@@ -80,7 +83,7 @@ class Monitor:
     def _loop(self) -> None:
         while not self._stop.wait(self.settings.monitor_interval_s):
             try:
-                self.run_once()
+                self.run_once(folded_only=True)
             except Exception as exc:  # the database may be briefly unreachable
                 log.warning("monitoring round failed: %s", exc.__class__.__name__)
 

@@ -48,7 +48,7 @@ def feedback(body: FeedbackIn | FeedbackBatch, state: StateDep,
             if attempt == 10 or not any(e.field == "request_id" for e in exc.errors):
                 raise
             if attempt == 0:
-                state.spool.flush()
+                state.flush_log()
             else:
                 time.sleep(0.1)
     raise AssertionError("unreachable")

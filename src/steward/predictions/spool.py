@@ -1,17 +1,20 @@
-"""Durable prediction logging: a local write-ahead spool shipped to the database in batches.
+"""Durable prediction logging: local write-ahead spool files shipped to the database.
 
 Why by hand: we need (a) acknowledged predictions to survive `kill -9` of a worker, (b) no
 database transaction per request, and (c) serving to continue while the database is briefly
-unreachable. A per-process append-only JSONL file gives all three: `append` is one `write(2)`
-into the kernel before the response is sent (sync mode), and a shipper thread group-commits
-everything new to the database, fdatasyncs the file and records its offset. Files of dead
-processes (their `flock` released) are adopted and replayed by any live sibling; inserts are
-idempotent on (request_id, route, version_id), so a replay after a crash never duplicates.
+unreachable. Each serving process appends JSONL to its own spool file — one `write(2)` into the
+kernel before the response is sent (sync mode) — and holds an `flock` on it while it lives.
+
+One `SpoolShipper` per data folder (elected by an `flock` on `.shipper.lock`) group-commits new
+lines of every spool file to the database, fdatasyncs them and records per-file offsets in
+sidecars. Files whose owner is gone (rotated, exited or killed: the lock is released) are
+shipped to the end and deleted. Inserts are idempotent on (request_id, route, version_id), so a
+replay after a crash never duplicates. Under `steward serve` the shipper runs in the background
+process, never in a serving worker, so shipping never competes with requests for the GIL.
 """
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import logging
 import os
@@ -28,126 +31,145 @@ import orjson
 log = logging.getLogger(__name__)
 
 Sink = Callable[[Sequence[dict[str, Any]]], None]
+BATCH = 500  # lines per database transaction: each holds the GIL only briefly
 
 
-class _SpoolFile:
-    """One append-only JSONL file plus its shipped-offset sidecar, locked by its owner."""
-
-    def __init__(self, path: Path, *, create: bool) -> None:
-        self.path = path
-        flags = os.O_RDWR | os.O_APPEND | (os.O_CREAT if create else 0)
-        self.fd = os.open(path, flags, 0o600)
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self.fd)
-            raise
-        self.offset_path = path.with_suffix(".offset")
-        try:
-            self.offset = int(self.offset_path.read_text() or 0)
-        except (FileNotFoundError, ValueError):
-            self.offset = 0
-
-    def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            written = os.write(self.fd, view)
-            view = view[written:]
-
-    def read_new(self) -> tuple[bytes, int]:
-        """Complete lines written since the shipped offset, and the offset after them."""
-        size = os.fstat(self.fd).st_size
-        if size <= self.offset:
-            return b"", self.offset
-        data = os.pread(self.fd, size - self.offset, self.offset)
-        end = data.rfind(b"\n") + 1
-        return data[:end], self.offset + end
-
-    def commit(self, offset: int) -> None:
-        os.fdatasync(self.fd)
-        tmp = self.offset_path.with_suffix(".offset.tmp")
-        tmp.write_text(str(offset))
-        os.replace(tmp, self.offset_path)
-        self.offset = offset
-
-    def size(self) -> int:
-        return os.fstat(self.fd).st_size
-
-    def remove(self) -> None:
-        self.path.unlink(missing_ok=True)
-        self.offset_path.unlink(missing_ok=True)
-        os.close(self.fd)
+def _lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
 
 
 class Spool:
-    """Per-process spool with a background shipper thread."""
+    """The writing side: this process's append-only spool file (rotated by size)."""
 
-    def __init__(self, folder: Path, sink: Sink, *, durability: str = "sync",
-                 interval_s: float = 0.05, rotate_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, folder: Path, *, durability: str = "sync",
+                 rotate_bytes: int = 64 * 1024 * 1024) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
-        self._sink = sink
         self._sync = durability == "sync"
-        self._interval = interval_s
         self._rotate_bytes = rotate_bytes
         self._buffer: list[bytes] = []
         self._lock = threading.Lock()
-        self._ship_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._file = self._new_file()
-        self._thread: threading.Thread | None = None
-        self._last_adopt = 0.0
-        self.failures = 0
+        self._fd, self.path = self._open()
+        self._written = 0
 
-    def _new_file(self) -> _SpoolFile:
-        name = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
-        return _SpoolFile(self.folder / name, create=True)
+    def _open(self) -> tuple[int, Path]:
+        path = self.folder / f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        _lock(fd)  # a fresh file: nobody else can hold it
+        return fd, path
 
     def append(self, records: Sequence[dict[str, Any]]) -> None:
         """Record predictions; in sync mode they are in the kernel before this returns."""
         data = b"".join(orjson.dumps(r, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n"
                         for r in records)
-        if self._sync:
-            with self._lock:
-                self._file.write(data)
-        else:
-            with self._lock:
+        with self._lock:
+            if self._sync:
+                self._write(data)
+            else:
                 self._buffer.append(data)
 
+    def drain(self) -> None:
+        """Write buffered (async-mode) records to the file."""
+        with self._lock:
+            if self._buffer:
+                data, self._buffer = b"".join(self._buffer), []
+                self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view):]
+        self._written += len(data)
+        if self._written >= self._rotate_bytes:
+            # Closing releases the flock: the shipper ships the rest of the old file, deletes it.
+            old = self._fd
+            self._fd, self.path = self._open()
+            self._written = 0
+            os.close(old)
+
+    def close(self) -> None:
+        """Write what is buffered and release the file (the shipper finishes it)."""
+        self.drain()
+        with self._lock:
+            os.close(self._fd)
+            self._fd = -1
+
+
+class SpoolShipper:
+    """Ships every spool file of a folder to the database; one active shipper per folder."""
+
+    def __init__(self, folder: Path, sink: Sink, *, interval_s: float = 0.05,
+                 before_pass: Callable[[], None] | None = None) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self._sink = sink
+        self._interval = interval_s
+        self._before_pass = before_pass
+        self._leader_fd = os.open(folder / ".shipper.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        self._leader = False
+        self._offsets: dict[Path, int] = {}
+        self._pass_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.failures = 0
+
     def start(self) -> None:
-        """Start shipping in a daemon thread."""
+        """Ship in a daemon thread until `stop`."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="steward-spool", daemon=True)
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="steward-shipper",
+                                            daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
-        """Ship what is left and stop."""
+        """Ship what is there and stop."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-        with contextlib.suppress(Exception):
-            self.flush()
+        try:
+            self.ship_pass()
+        except Exception as exc:
+            log.warning("final prediction log shipping failed (%s); it stays spooled",
+                        exc.__class__.__name__)
+        if self._leader:
+            fcntl.flock(self._leader_fd, fcntl.LOCK_UN)
+            self._leader = False
+        os.close(self._leader_fd)
+        self._leader_fd = -1
 
-    def flush(self) -> None:
-        """Synchronously ship everything written so far (and adopt orphans)."""
-        with self._ship_lock:
-            self._drain_buffer()
-            self._ship(self._file)
-            self._adopt_orphans(force=True)
+    def ship_pass(self) -> int:
+        """Ship every complete new line of every file once (if this is the active shipper)."""
+        with self._pass_lock:
+            if not self._leader:
+                self._leader = _lock(self._leader_fd)
+                if not self._leader:
+                    return 0
+            if self._before_pass is not None:
+                self._before_pass()
+            shipped = 0
+            for path in sorted(self.folder.glob("*.jsonl")):
+                shipped += self._ship_file(path)
+            return shipped
 
     def pending_bytes(self) -> int:
-        """Bytes written but not yet shipped to the database."""
-        return self._file.size() - self._file.offset
+        """Bytes written to spool files but not yet shipped."""
+        total = 0
+        for path in self.folder.glob("*.jsonl"):
+            try:
+                total += path.stat().st_size - self._offset(path)
+            except FileNotFoundError:
+                continue
+        return total
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                with self._ship_lock:
-                    self._drain_buffer()
-                    self._ship(self._file)
-                    self._maybe_rotate()
-                    self._adopt_orphans()
+                self.ship_pass()
                 self.failures = 0
             except Exception as exc:  # database down: keep spooling, retry with backoff
                 self.failures += 1
@@ -155,46 +177,43 @@ class Spool:
                             exc.__class__.__name__)
             self._stop.wait(min(self._interval * (2 ** min(self.failures, 6)), 5.0))
 
-    def _drain_buffer(self) -> None:
-        if self._buffer:
-            with self._lock:
-                data, self._buffer = b"".join(self._buffer), []
-                self._file.write(data)
-
-    def _ship(self, spool: _SpoolFile) -> None:
-        data, offset = spool.read_new()
-        if not data:
-            return
-        lines = data.splitlines()
-        # Small batches: each one holds the GIL briefly, so request latency stays flat.
-        for start in range(0, len(lines), 500):
-            self._sink([orjson.loads(line) for line in lines[start:start + 500] if line])
-            time.sleep(0)
-        spool.commit(offset)
-
-    def _maybe_rotate(self) -> None:
-        current = self._file
-        if current.size() >= self._rotate_bytes and current.offset >= current.size():
-            with self._lock:
-                self._file = self._new_file()
-            current.remove()
-
-    def _adopt_orphans(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._last_adopt < 1.0:
-            return
-        self._last_adopt = now
-        for path in self.folder.glob("*.jsonl"):
-            if path == self._file.path:
-                continue
+    def _offset(self, path: Path) -> int:
+        if path not in self._offsets:
             try:
-                orphan = _SpoolFile(path, create=False)
-            except (BlockingIOError, FileNotFoundError):
-                continue  # a live process owns it, or it just went away
-            try:
-                self._ship(orphan)
-                orphan.remove()
-                log.info("replayed orphaned prediction spool %s", path.name)
-            except Exception:
-                os.close(orphan.fd)
-                raise
+                self._offsets[path] = int(path.with_suffix(".offset").read_text() or 0)
+            except (FileNotFoundError, ValueError):
+                self._offsets[path] = 0
+        return self._offsets[path]
+
+    def _ship_file(self, path: Path) -> int:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return 0
+        try:
+            orphan = _lock(fd)  # the owner is gone: this is the last pass over the file
+            offset = self._offset(path)
+            size = os.fstat(fd).st_size
+            shipped = 0
+            if size > offset:
+                data = os.pread(fd, size - offset, offset)
+                end = data.rfind(b"\n") + 1
+                lines = data[:end].splitlines()
+                for start in range(0, len(lines), BATCH):
+                    self._sink([orjson.loads(x) for x in lines[start:start + BATCH] if x])
+                    time.sleep(0)
+                shipped = len(lines)
+                offset += end
+                self._offsets[path] = offset
+                tmp = path.with_suffix(".offset.tmp")
+                tmp.write_text(str(offset))
+                os.replace(tmp, path.with_suffix(".offset"))
+            if orphan:
+                path.unlink(missing_ok=True)
+                path.with_suffix(".offset").unlink(missing_ok=True)
+                self._offsets.pop(path, None)
+                if shipped:
+                    log.info("shipped the rest of released spool %s", path.name)
+            return shipped
+        finally:
+            os.close(fd)

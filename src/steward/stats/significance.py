@@ -59,7 +59,8 @@ def _required_proportions(p_a: float, p_b: float, alpha: float, power: float) ->
     p_bar = (p_a + p_b) / 2
     num = (z_a * math.sqrt(2 * p_bar * (1 - p_bar))
            + z_b * math.sqrt(p_a * (1 - p_a) + p_b * (1 - p_b))) ** 2
-    return int(math.ceil(num / (p_b - p_a) ** 2))
+    required: int = math.ceil(num / (p_b - p_a) ** 2)
+    return required
 
 
 def welch_ttest(a: np.ndarray, b: np.ndarray, *, alpha: float = 0.05,
