@@ -188,8 +188,8 @@ def _traffic(client: Any, folder: Path) -> dict[str, Any]:
     request_ids = []
     for i in range(len(holdout)):
         row = holdout.iloc[[i]].copy()
-        if i % 3 == 0:  # a drifted sub-population: larger tumours than in training
-            row[["mean radius", "worst radius"]] *= 1.25 + 0.1 * rng.random()
+        if i % 2 == 0:  # a drifted sub-population: larger tumours than in training
+            row[["mean radius", "worst radius", "mean area"]] *= 1.4 + 0.1 * rng.random()
         out = client.predict(DEPLOYMENT, row, headers={"x-routing-key": f"patient-{i}"})
         route = out["parameters"]["route"]
         routes[route] = routes.get(route, 0) + 1
@@ -228,6 +228,9 @@ def run(*, port: int = 8000, once: bool = False) -> int:
             _setup(client, folder, metrics)
             time.sleep(0.5)  # let every worker see the new deployment
             result = _traffic(client, folder)
+            time.sleep(0.5)  # the background process ships the log every 50 ms
+            result["drift"] = client.drift(DEPLOYMENT, window="1h")
+            result["performance"] = client.performance(DEPLOYMENT, window="1h")
         _tour(url, key, result)
         if once:
             return 0
@@ -246,6 +249,15 @@ def run(*, port: int = 8000, once: bool = False) -> int:
 
 def _tour(url: str, key: str, result: dict[str, Any]) -> None:
     rid = result["request_ids"][0]
+    drift = result["drift"]
+    drifted = [f"{f['feature']} ({f['method']} {f['value']:.3g})" for f in drift["features"]
+               if f["drifted"]]
+    quality = result["performance"].get("quality") or {}
+    accuracy = quality.get("accuracy")
+    console.print(f"\n[bold]Monitoring[/bold] {drift['window']['rows']} rows in the last hour: "
+                  f"{len(drifted)} of {len(drift['features'])} features drifted: "
+                  f"{', '.join(drifted[:4]) or 'none'}; accuracy from feedback "
+                  f"{'n/a' if accuracy is None else f'{accuracy:.3f}'}")
     body = io.StringIO()
     body.write(f"""
 [bold]What is running[/bold] at {url}

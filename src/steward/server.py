@@ -16,4 +16,9 @@ def create() -> ASGIApp:
     settings = Settings()
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    return create_app(settings)
+    app = create_app(settings)
+    from steward.gateway import GatewayMiddleware
+
+    # Inference skips FastAPI's own middleware stack (error, telemetry, body-limit layers):
+    # the same gateway, mounted outermost; everything else passes through to the app.
+    return GatewayMiddleware(app, state=app.state.steward)

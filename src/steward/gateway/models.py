@@ -46,9 +46,12 @@ class Loaded:
         return self.call_s < INLINE_BUDGET_S
 
     def observe(self, seconds: float, rows: int) -> None:
-        """Update the moving average and batch statistics after one call."""
+        """Update the moving average of a timed call and the batch statistics."""
         self.call_s += 0.1 * (seconds - self.call_s)
-        self.calls += 1
+        self.batch_rows(rows)
+
+    def batch_rows(self, rows: int) -> None:
+        """Record the size of one call (bounded history)."""
         if len(self.batches) >= 1024:
             del self.batches[:512]
         self.batches.append(rows)

@@ -63,7 +63,9 @@ class _StoredGauges(Collector):
 
 def render(factory: sessionmaker[Session]) -> bytes:
     """The exposition text of every Steward metric."""
-    import steward.gateway.metrics  # noqa: F401  (registers the gateway's metrics)
+    from steward.gateway import metrics as gateway_metrics  # registers the gateway's metrics
+
+    gateway_metrics.flush()  # this worker's locally aggregated counts, before the scrape
 
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
