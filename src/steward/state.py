@@ -34,7 +34,7 @@ class AppState:
     keys: KeyCache
     revisions: Revisions
     spool: Spool  # this process's write-ahead prediction log
-    shipper: SpoolShipper | None  # None in serving workers: the background process ships
+    shipper: SpoolShipper  # runs in the background process (or here, in role "all")
     limits: Limits  # gateway hot path: state.limits.check(principal, deployment)
     audit: AuditLog  # gateway denials: state.audit.denied(...), never blocks
     webhooks: WebhookSender
@@ -50,10 +50,9 @@ class AppState:
         return self.settings.role in ("all", "background")
 
     def flush_log(self) -> None:
-        """Ship the prediction log now (no-op in a serving worker: the background ships)."""
+        """Ship the prediction log now, unless another process is shipping it already."""
         self.spool.drain()
-        if self.shipper is not None:
-            self.shipper.ship_pass()
+        self.shipper.ship_pass(release=self.settings.role == "serve")
 
     @property
     def pii_key(self) -> bytes:
@@ -90,8 +89,7 @@ def build_state(settings: Settings) -> AppState:
     revisions = Revisions(factory, settings.sync_interval_s)
     revisions.on_change("keys", keys.invalidate)
     spool = Spool(settings.home / "spool", durability=settings.log_durability)
-    shipper = SpoolShipper(settings.home / "spool", make_sink(factory),
-                           before_pass=spool.drain) if settings.role != "serve" else None
+    shipper = SpoolShipper(settings.home / "spool", make_sink(factory), before_pass=spool.drain)
     audit = AuditLog(factory, master.derive("audit-signing"), max_queue=settings.audit_queue_max,
                      digest_interval_s=settings.audit_digest_interval_s)
     webhooks = WebhookSender(factory, master.derive("webhooks"),
@@ -104,8 +102,7 @@ def build_state(settings: Settings) -> AppState:
 
 def start_background(state: AppState, monitor: Any) -> None:
     """Start the jobs that must not compete with requests: shipping, monitoring, webhooks."""
-    if state.shipper is not None:
-        state.shipper.start()
+    state.shipper.start()
     state.webhooks.start()
     monitor.start()
 
@@ -114,5 +111,4 @@ def stop_background(state: AppState, monitor: Any) -> None:
     """Stop the background jobs, shipping what is left."""
     monitor.stop()
     state.webhooks.stop()
-    if state.shipper is not None:
-        state.shipper.stop()
+    state.shipper.stop()

@@ -67,11 +67,19 @@ def test_one_shipper_per_folder(tmp_path: Path) -> None:
     a, b = SpoolShipper(tmp_path, first.extend), SpoolShipper(tmp_path, second.extend)
     spool.append([{"request_id": "x"}])
     assert a.ship_pass() == 1 and b.ship_pass() == 0
+    spool.append([{"request_id": "w"}])
+    c_out: list[dict[str, Any]] = []
+    c = SpoolShipper(tmp_path, c_out.extend)
+    assert c.ship_pass(release=True) == 0  # one-shot shipping never steals an active role
+    assert a.ship_pass() == 1
     a.stop()  # the leader leaves: the other takes over
     spool.append([{"request_id": "y"}])
-    assert b.ship_pass() == 1 and [r["request_id"] for r in second] == ["y"]
+    assert b.ship_pass(release=True) == 1 and [r["request_id"] for r in second] == ["y"]
+    spool.append([{"request_id": "z"}])
+    assert c.ship_pass() == 1  # released: a standing shipper can take the role
     spool.close()
     b.stop()
+    c.stop()
 
 
 def test_records_wait_on_disk_while_the_sink_fails(tmp_path: Path) -> None:

@@ -142,19 +142,28 @@ class SpoolShipper:
         os.close(self._leader_fd)
         self._leader_fd = -1
 
-    def ship_pass(self) -> int:
-        """Ship every complete new line of every file once (if this is the active shipper)."""
+    def ship_pass(self, *, release: bool = False) -> int:
+        """Ship every complete new line of every file once (if this is the active shipper).
+
+        `release=True` gives the shipper role back afterwards: a serving worker uses it to
+        ship on demand (e.g. before joining feedback) when no background shipper is running
+        yet, without keeping the background process from taking over."""
         with self._pass_lock:
             if not self._leader:
                 self._leader = _lock(self._leader_fd)
                 if not self._leader:
                     return 0
-            if self._before_pass is not None:
-                self._before_pass()
-            shipped = 0
-            for path in sorted(self.folder.glob("*.jsonl")):
-                shipped += self._ship_file(path)
-            return shipped
+            try:
+                if self._before_pass is not None:
+                    self._before_pass()
+                shipped = 0
+                for path in sorted(self.folder.glob("*.jsonl")):
+                    shipped += self._ship_file(path)
+                return shipped
+            finally:
+                if release:
+                    fcntl.flock(self._leader_fd, fcntl.LOCK_UN)
+                    self._leader = False
 
     def pending_bytes(self) -> int:
         """Bytes written to spool files but not yet shipped."""
