@@ -49,3 +49,40 @@ def init(settings: Settings) -> InitResult:
         engine.dispose()
     return InitResult(database=settings.redacted_database_url,
                       artifacts=settings.resolved_artifact_url, admin_key=admin_key)
+
+
+@dataclass(frozen=True)
+class RotationResult:
+    """What a master-key rotation did; `new_key` is set only when the key lives in the env."""
+
+    rewrapped: int
+    key_file: str | None
+    new_key: str | None
+
+    def __repr__(self) -> str:
+        return f"RotationResult(rewrapped={self.rewrapped}, key_file={self.key_file!r})"
+
+
+def rotate_master_key(settings: Settings) -> RotationResult:
+    """Re-wrap every artifact's data key under a new master key (bodies are not rewritten).
+
+    With a key file, the new key replaces it and the old one is kept beside it as
+    `master.key.previous` (still accepted for reading). With `STEWARD_MASTER_KEY`, the new key
+    is returned for the operator to put in the environment. Restart servers afterwards.
+    """
+    from steward.artifacts import ArtifactStore, open_blob_store
+    from steward.state import load_master_key
+
+    old = load_master_key(settings)
+    new = MasterKey.generate()
+    store = ArtifactStore(open_blob_store(settings.resolved_artifact_url), old)
+    if settings.master_key is not None:
+        return RotationResult(store.rotate(new), None, new.to_b64())
+    path = settings.master_key_file
+    pending = path.with_name("master.key.next")
+    pending.write_text(new.to_b64())  # recoverable if interrupted: both keys are on disk
+    pending.chmod(0o600)
+    count = store.rotate(new)
+    path.replace(path.with_name("master.key.previous"))
+    pending.replace(path)
+    return RotationResult(count, str(path), None)

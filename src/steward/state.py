@@ -83,7 +83,9 @@ def build_state(settings: Settings) -> AppState:
     engine = make_engine(settings.resolved_database_url)
     factory = make_sessionmaker(engine)
     master = load_master_key(settings)
-    store = ArtifactStore(open_blob_store(settings.resolved_artifact_url), master)
+    previous_file = settings.master_key_file.with_name("master.key.previous")
+    previous = [MasterKey.from_b64(previous_file.read_text())] if previous_file.exists() else []
+    store = ArtifactStore(open_blob_store(settings.resolved_artifact_url), master, previous)
     oidc = OidcVerifier(settings) if settings.oidc_issuer else None
     keys = KeyCache(factory, oidc)  # API keys and OIDC JWTs: state.keys.authenticate(token)
     revisions = Revisions(factory, settings.sync_interval_s)

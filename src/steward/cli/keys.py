@@ -50,3 +50,18 @@ def revoke(key_id: str, url: str = UrlOpt, api_key: str = KeyOpt) -> None:
     with errors_to_exit(), make_client(url, api_key) as client:
         client.revoke_key(key_id)
         console.print(f"revoked {key_id}")
+
+
+@app.command("rotate-master")
+def rotate_master() -> None:
+    """Rotate the artifact master key locally (re-wraps every artifact); restart servers after."""
+    from steward.bootstrap import rotate_master_key
+    from steward.settings import Settings
+
+    result = rotate_master_key(Settings())
+    console.print(f"re-wrapped {result.rewrapped} artifact(s) under a new master key")
+    if result.new_key:
+        console.print("set STEWARD_MASTER_KEY to the new key (shown once):")
+        console.print(result.new_key, highlight=False, soft_wrap=True)
+    else:
+        console.print(f"new key in {result.key_file}; the old one kept as master.key.previous")
