@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from steward.audit import chain, context
 from steward.audit.tables import AuditDigest, AuditEntry
 from steward.db import utcnow
+from steward.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +121,10 @@ class AuditLog:
         self._dropped = 0
         self._digest_interval = digest_interval_s
         self._flush_interval = flush_interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._flush_lock = threading.Lock()
+        self._waited = 0.0
+        self._periodic = Periodic("steward-audit", self._flush_interval, self._tick,
+                                  final=self.flush)
 
     def __repr__(self) -> str:
         return f"AuditLog(key_id={self.key_id})"
@@ -207,35 +209,20 @@ class AuditLog:
         if seal:
             self.seal()
 
-    def _loop(self) -> None:
-        waited = 0.0
-        while not self._stop.wait(self._flush_interval):
-            waited += self._flush_interval
-            try:
-                self.run_once(seal=waited >= self._digest_interval)
-                if waited >= self._digest_interval:
-                    waited = 0.0
-            except Exception as exc:  # the DB may be briefly unreachable; retried next round
-                log.warning("audit flush failed: %s", exc.__class__.__name__)
+    def _tick(self) -> None:
+        self._waited += self._flush_interval
+        seal = self._waited >= self._digest_interval
+        self.run_once(seal=seal)
+        if seal:
+            self._waited = 0.0
 
     def start(self) -> None:
         """Start the background flusher."""
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="steward-audit",
-                                            daemon=True)
-            self._thread.start()
+        self._periodic.start()
 
     def stop(self) -> None:
         """Stop the flusher and write what is still queued."""
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join()
-            self._thread = None
-        try:
-            self.flush()
-        except Exception as exc:
-            log.warning("final audit flush failed: %s", exc.__class__.__name__)
+        self._periodic.stop()
 
 
 def _digest_dict(row: AuditDigest) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from steward.errors import TooManyRequests
+from steward.periodic import Periodic
 from steward.security.principal import Principal
 from steward.security.tables import UsageCounter
 
@@ -37,8 +38,8 @@ class Limits:
         self._pending: dict[_Window, int] = {}
         self._inflight: dict[_Window, int] = {}  # flushed, not yet in `_known`
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic = Periodic("steward-limits", self._interval, self.flush,
+                                  final=self.flush)
         self._rounds = 0
 
     def check(self, principal: Principal, deployment: Any = None) -> None:
@@ -113,31 +114,13 @@ class Limits:
             self._known = {(k, kind, w): c for k, kind, w, c in rows}
             self._inflight = {}
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self.flush()
-            except Exception as exc:  # DB briefly unreachable: counts are kept and retried
-                log.warning("usage counter flush failed: %s", exc.__class__.__name__)
-
     def start(self) -> None:
         """Start the background flusher."""
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="steward-limits",
-                                            daemon=True)
-            self._thread.start()
+        self._periodic.start()
 
     def stop(self) -> None:
         """Stop the flusher after one last flush."""
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join()
-            self._thread = None
-        try:
-            self.flush()
-        except Exception as exc:
-            log.warning("final usage counter flush failed: %s", exc.__class__.__name__)
+        self._periodic.stop()
 
 
 def _add(session: Session, pending: dict[_Window, int]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from steward.db import utcnow
+from steward.periodic import Periodic
 from steward.webhooks import signing
 from steward.webhooks.service import open_secret
 from steward.webhooks.tables import Webhook, WebhookDelivery
@@ -42,8 +42,7 @@ class WebhookSender:
         self._max = max_attempts
         self._interval = interval_s
         self._timeout = timeout_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic = Periodic("steward-webhooks", self._interval, self.deliver_once)
 
     def __repr__(self) -> str:
         return "WebhookSender()"
@@ -101,24 +100,10 @@ class WebhookSender:
                 d.last_error = error
                 d.next_attempt_at = now + timedelta(seconds=min(300, 2 ** c.attempts))
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self.deliver_once()
-            except Exception as exc:
-                log.warning("webhook delivery round failed: %s", exc.__class__.__name__)
-
     def start(self) -> None:
         """Start the background sender."""
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="steward-webhooks",
-                                            daemon=True)
-            self._thread.start()
+        self._periodic.start()
 
     def stop(self) -> None:
         """Stop the sender (undelivered events stay in the outbox)."""
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join()
-            self._thread = None
+        self._periodic.stop()
