@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from steward.api.deps import SessionDep, get_principal
-from steward.deployments import service
+from steward.deployments import reports, service
 from steward.deployments.schemas import DeploymentCreate, DeploymentOut, EventOut, RoutingChange
 from steward.errors import PermissionDenied
 from steward.security.authz import authorize
@@ -92,8 +92,6 @@ def shadow_report(name: str, session: SessionDep, who: Caller,
     """Agreement, score difference and latency of each shadow vs the answer served."""
     row = service.get_deployment(session=session, name=name)
     _allow(who, "deployments:read", name, row.environment)
-    from steward.deployments import reports
-
     return reports.shadow_report(session=session, name=name, limit=min(max(limit, 1), 100_000))
 
 
@@ -103,6 +101,4 @@ def ab_report(name: str, session: SessionDep, who: Caller,
     """Per-arm outcomes and the significance test of challenger vs champion."""
     row = service.get_deployment(session=session, name=name)
     _allow(who, "deployments:read", name, row.environment)
-    from steward.deployments import reports
-
     return reports.ab_report(session=session, name=name, alpha=alpha)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from steward.deployments.service import get_deployment
@@ -101,8 +101,6 @@ def ab_report(*, session: Session, name: str, alpha: float = 0.05) -> dict[str, 
 
 
 def _arm_counts(session: Session, name: str) -> dict[str, int]:
-    from sqlalchemy import func
-
     return {route: int(n) for route, n in session.execute(
         select(PredictionRecord.route, func.count())
         .where(PredictionRecord.deployment == name, PredictionRecord.route.in_(PRIMARY))

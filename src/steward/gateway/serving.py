@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import sys
@@ -11,13 +12,20 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from steward.deployments.snapshot import DeploymentView, RouteTarget
-from steward.errors import InvalidInput, NotFound, PermissionDenied, StewardError, Unavailable
+from steward.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    StewardError,
+    TooManyRequests,
+    Unavailable,
+)
 from steward.gateway import metrics, routing, validation
 from steward.gateway.breaker import Breakers
 from steward.gateway.executor import Executor, remap
@@ -35,11 +43,6 @@ log = logging.getLogger(__name__)
 SWITCH_INTERVAL_S = 0.0005
 Outputs = dict[str, npt.NDArray[Any]]
 
-
-class RateLimiter(Protocol):
-    """Hook for per-key rate limits and budgets: seconds to wait, or None to admit."""
-
-    def __call__(self, principal: Principal, view: DeploymentView) -> float | None: ...
 
 
 @dataclass
@@ -71,13 +74,13 @@ class Gateway:
         self.inflight: dict[str, int] = {}
         self.shadows = ShadowRunner(self._run_shadow, shadow_backlog)
         self.log = GroupLog(state.spool)
-        # Per-key limits and budgets (429), shared across workers through the database.
-        self.limiter: RateLimiter | None = getattr(state, "limits", None)
+
         self._pii_key = state.pii_key
         self._ood: dict[tuple[int, float], tuple[npt.NDArray[np.float64],
                                                  npt.NDArray[np.float64]]] = {}
         self._stop = threading.Event()
         self._janitor: threading.Thread | None = None
+        self._metrics_timer: asyncio.TimerHandle | None = None
         state.revisions.on_change("deployments", self.holder.listener)
         state.revisions.on_change("aliases", self.holder.listener)
 
@@ -94,10 +97,23 @@ class Gateway:
             self._janitor = threading.Thread(target=self._sweep, name="steward-janitor",
                                              daemon=True)
             self._janitor.start()
+        if self._metrics_timer is None:
+            self._schedule_metrics(asyncio.get_running_loop())
+
+    def _schedule_metrics(self, loop: asyncio.AbstractEventLoop) -> None:
+        def tick() -> None:
+            metrics.flush()
+            self._schedule_metrics(loop)
+
+        self._metrics_timer = loop.call_later(metrics.FLUSH_S, tick)
 
     def close(self) -> None:
         """Finish shadow work and stop threads."""
         self._stop.set()
+        if self._metrics_timer is not None:
+            self._metrics_timer.cancel()
+            self._metrics_timer = None
+        metrics.flush()
         self.shadows.stop()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
@@ -133,11 +149,9 @@ class Gateway:
         refusal = purpose_denial(principal, view.allowed_purposes, purpose)
         if refusal is not None:
             raise PermissionDenied(refusal)
-        if self.limiter is not None:
-            wait = self.limiter(principal, view)
-            if wait is not None:
-                from steward.errors import TooManyRequests
-                raise TooManyRequests("rate limit reached for this key", retry_after=wait)
+        wait = self.state.limits(principal, view)  # per-key limits and budgets (G7)
+        if wait is not None:
+            raise TooManyRequests("rate limit reached for this key", retry_after=wait)
 
     def contract(self, target: RouteTarget) -> validation.CompiledContract:
         """Compiled contract of a served version."""

@@ -6,11 +6,12 @@ unreachable. Each serving process appends JSONL to its own spool file — one `w
 kernel before the response is sent (sync mode) — and holds an `flock` on it while it lives.
 
 One `SpoolShipper` per data folder (elected by an `flock` on `.shipper.lock`) group-commits new
-lines of every spool file to the database, fdatasyncs them and records per-file offsets in
-sidecars. Files whose owner is gone (rotated, exited or killed: the lock is released) are
-shipped to the end and deleted. Inserts are idempotent on (request_id, route, version_id), so a
-replay after a crash never duplicates. Under `steward serve` the shipper runs in the background
-process, never in a serving worker, so shipping never competes with requests for the GIL.
+lines of every spool file to the database (batches of ~500 rows per transaction) and records
+per-file offsets in sidecars. Files whose owner is gone (rotated, exited or killed: the lock is
+released) are shipped to the end and deleted. Inserts are idempotent on
+(request_id, route, version_id), so a replay after a crash never duplicates. Under
+`steward serve` the shipper runs in the background process, never in a serving worker, so
+shipping never competes with requests for the GIL.
 """
 
 from __future__ import annotations

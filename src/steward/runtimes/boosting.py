@@ -45,6 +45,15 @@ def _softmax(margin: npt.NDArray[np.floating]) -> npt.NDArray[np.float32]:
     return np.asarray(z / z.sum(axis=1, keepdims=True), dtype=np.float32)
 
 
+def _task(fmt: str, classifier: bool, num_class: int, classes: list[str] | None
+          ) -> tuple[str, list[str] | None, npt.NDArray[np.str_]]:
+    """(task, class names, label array) from a booster's objective; binary has 2 classes."""
+    if not classifier:
+        return REGRESSION, None, np.asarray([], dtype=np.str_)
+    names = resolve_classes(fmt, classes, None, num_class if num_class > 1 else 2)
+    return CLASSIFICATION, names, np.asarray(names)
+
+
 class XGBoostRuntime:
     """An `xgboost.Booster`, predicted with `inplace_predict` to skip building a DMatrix."""
 
@@ -76,14 +85,8 @@ class XGBoostRuntime:
         self.n_features: int | None = booster.num_features()
         self._width = check_width("xgboost", self.n_features, feature_names)
         self._margin = objective in _XGB_MARGIN
-        if objective in _XGB_PROBA or self._margin:
-            self.task = CLASSIFICATION
-            k = num_class if num_class > 1 else 2
-            self.classes: list[str] | None = resolve_classes("xgboost", classes, None, k)
-            self._labels = np.asarray(self.classes)
-        else:
-            self.task = REGRESSION
-            self.classes = None
+        self.task, self.classes, self._labels = _task(
+            "xgboost", objective in _XGB_PROBA or self._margin, num_class, classes)
 
     def predict(self, X: npt.NDArray[np.generic]) -> dict[str, npt.NDArray[np.generic]]:
         """One `inplace_predict`; margins become probabilities via sigmoid/softmax."""
@@ -162,14 +165,8 @@ class LightGBMRuntime:
         self.objective, num_class = _lgb_objective(booster.params, data)
         self.n_features: int | None = booster.num_feature()
         self._width = check_width("lightgbm", self.n_features, feature_names)
-        if self.objective in _LGB_CLASSIFIERS:
-            self.task = CLASSIFICATION
-            k = num_class if num_class > 1 else 2
-            self.classes: list[str] | None = resolve_classes("lightgbm", classes, None, k)
-            self._labels = np.asarray(self.classes)
-        else:
-            self.task = REGRESSION
-            self.classes = None
+        self.task, self.classes, self._labels = _task(
+            "lightgbm", self.objective in _LGB_CLASSIFIERS, num_class, classes)
 
     def predict(self, X: npt.NDArray[np.generic]) -> dict[str, npt.NDArray[np.generic]]:
         """One `Booster.predict` on a single thread (small requests, many in parallel)."""
