@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from steward.client import Client
 from steward.errors import Conflict, InvalidInput
+from steward.predictions.records import encode_records
 from tests.registry.test_api import _register
 
 
@@ -91,7 +92,7 @@ def test_shadow_and_ab_reports(three_versions: Client, app: FastAPI) -> None:
         records.append(_record(rid, "shadow", 3, "1" if i % 4 else "0", 0.7, latency=3.0))
         # the challenger converts 60% of the time, the champion 40%
         feedback.append({"request_id": rid, "outcome": float((i % 10) < (6 if i % 2 else 4))})
-    state.spool.append(records)
+    state.spool.append(encode_records(records))
     state.flush_log()
     admin.feedback_bulk(feedback)
     shadow = admin.shadow_report("triage")["shadows"][0]
@@ -117,8 +118,8 @@ def test_dashboard_shows_shadow_and_ab_reports(three_versions: Client, app: Fast
                             shadows=[{"version": 3}])
     state = app.state.steward
     rid = uuid.uuid4().hex
-    state.spool.append([_record(rid, "champion", 1, "1", 0.9),
-                        _record(rid, "shadow", 3, "0", 0.4)])
+    state.spool.append(encode_records([_record(rid, "champion", 1, "1", 0.9),
+                                       _record(rid, "shadow", 3, "0", 0.4)]))
     state.flush_log()
     admin.feedback(rid, outcome=1.0)
     login(http, env.admin_key)  # type: ignore[arg-type,attr-defined]

@@ -87,7 +87,7 @@ def record(dep: str, version_id: int, inputs: dict[str, list[Any]],
            outputs: dict[str, Any] | None, *, ts: float | None = None, route: str = "champion",
            latency_ms: float = 5.0, fallback: bool = False, error: str | None = None,
            ood: list[str] | None = None) -> dict[str, Any]:
-    """A prediction-log record in the spool's format (predictions.service._COLUMNS + ts)."""
+    """A prediction-log record as one mapping of every column (`records.encode_records`)."""
     rows = len(next(iter(inputs.values())))
     return {"request_id": uuid.uuid4().hex, "ts": time.time() if ts is None else ts,
             "deployment": dep, "environment": "dev", "model": "cancer", "version": 1,

@@ -19,6 +19,7 @@ from steward.monitoring.aggregator import (
     watermark,
 )
 from steward.monitoring.tables import MonitorBucket
+from steward.predictions.records import encode_records
 from steward.predictions.tables import PredictionRecord
 from steward.state import AppState
 from tests.monitoring.conftest import flush, record
@@ -28,8 +29,8 @@ from tests.monitoring.test_quality_api import version_id
 def _spool(state: AppState, dep: str, frame: pd.DataFrame, n: int) -> None:
     vid = version_id(state)
     cols = {c: [float(v) for v in frame[c].iloc[:3]] for c in frame}
-    state.spool.append([record(dep, vid, cols, None, ts=time.time() - 600 * (i % 3))
-                        for i in range(n)])
+    state.spool.append(encode_records(
+        record(dep, vid, cols, None, ts=time.time() - 600 * (i % 3)) for i in range(n)))
     flush(state)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from steward.client import Client
 from steward.deployments.tables import Deployment
+from steward.predictions.records import encode_records
 from steward.registry.contract import contract_to_yaml, infer_contract
 from steward.state import AppState
 from tests.monitoring.conftest import CLASSES, flush, record, register
@@ -73,7 +74,7 @@ def test_injected_faults_fire(admin: Client, ranged_dep: str, cancer_features: p
             for i in range(0, 100, 10)]
     recs.append(record(cancer_dep, vid, {k: v[:1] for k, v in cols.items()}, None,
                        ts=now - 30, error="ModelError"))
-    state.spool.append(recs)
+    state.spool.append(encode_records(recs))
     flush(state)
     q = admin.data_quality(cancer_dep, window="1h")
     by = {f["feature"]: f for f in q["features"]}

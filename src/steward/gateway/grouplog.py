@@ -1,4 +1,4 @@
-"""Group commit of prediction-log records: one spool `write(2)` per event-loop turn.
+"""Group commit of prediction-log lines: one spool `write(2)` per event-loop turn.
 
 Durability is unchanged: every request still waits until its record is in the kernel before
 its response is sent. But requests finishing in the same loop turn share one write: on the
@@ -9,34 +9,33 @@ GIL is handed to background threads.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from steward.predictions.spool import Spool
 
 
 class GroupLog:
-    """Collects records during one loop turn and appends them to the spool together."""
+    """Collects lines during one loop turn and appends them to the spool together."""
 
     def __init__(self, spool: Spool) -> None:
         self._spool = spool
-        self._records: list[dict[str, Any]] = []
+        self._lines: list[bytes] = []
         self._waiters: list[asyncio.Future[None]] = []
 
-    def append(self, record: dict[str, Any]) -> asyncio.Future[None]:
-        """Queue a record; the future resolves once it is written (or fails with the error)."""
+    def append(self, line: bytes) -> asyncio.Future[None]:
+        """Queue a line; the future resolves once it is written (or fails with the error)."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
-        if not self._records:
+        if not self._lines:
             loop.call_soon(self._flush)
-        self._records.append(record)
+        self._lines.append(line)
         self._waiters.append(fut)
         return fut
 
     def _flush(self) -> None:
-        records, waiters = self._records, self._waiters
-        self._records, self._waiters = [], []
+        lines, waiters = self._lines, self._waiters
+        self._lines, self._waiters = [], []
         try:
-            self._spool.append(records)
+            self._spool.append(b"".join(lines))
         except Exception as exc:  # the disk is full or gone: every waiter learns it
             for fut in waiters:
                 if not fut.done():

@@ -34,6 +34,7 @@ from steward.gateway.models import ModelCache, cache_key
 from steward.gateway.protocol import Parsed
 from steward.gateway.shadows import ShadowJob, ShadowRunner
 from steward.gateway.views import Snapshot, ViewHolder, targets_of
+from steward.predictions import records
 from steward.predictions.masking import mask_columns
 from steward.security.authz import purpose_denial
 from steward.security.principal import Principal
@@ -250,40 +251,36 @@ class Gateway:
 
     async def _log(self, s: Served, parsed: Parsed, c: validation.CompiledContract,
                    principal: Principal, purpose: str | None, started: float) -> None:
-        await self.log.append(self.record(
+        await self.log.append(self.log_line(
             s.view, s.target, s.route, parsed.X, c.names, s.outputs, s.request_id,
             principal.key_id, purpose, started, s.ood, s.fallback, s.error))
 
-    def record(self, view: DeploymentView, target: RouteTarget, route: str,
-               X: npt.NDArray[Any], names: tuple[str, ...], outputs: Outputs | None,
-               request_id: str, caller: str, purpose: str | None, started: float,
-               ood: list[str], fallback: bool, error: str | None) -> dict[str, Any]:
-        """One prediction-log record (inputs columnar, PII masked)."""
+    def log_line(self, view: DeploymentView, target: RouteTarget, route: str,
+                 X: npt.NDArray[Any], names: tuple[str, ...], outputs: Outputs | None,
+                 request_id: str, caller: str, purpose: str | None, started: float,
+                 ood: list[str], fallback: bool, error: str | None) -> bytes:
+        """One prediction-log line (`predictions.records`): inputs columnar, PII masked."""
         columns: dict[str, Any] = dict(zip(names, X.T.tolist(), strict=True))
         if view.pii_features:
             columns = mask_columns(columns, view.pii_features, self._pii_key)
-        outs: dict[str, Any] | None = None
         confidence = None
         if outputs is not None:
-            outs = {k: v.tolist() for k, v in outputs.items()}
             probs = outputs.get("probabilities")
             if probs is not None and len(probs):
                 confidence = float(probs[0].max())
-        return {"request_id": request_id, "ts": time.time(), "deployment": view.name,
-                "environment": view.environment, "model": target.model,
-                "version": target.version, "version_id": target.version_id, "route": route,
-                "rows": int(X.shape[0]), "inputs": columns, "outputs": outs,
-                "confidence": confidence, "latency_ms": (time.perf_counter() - started) * 1e3,
-                "ood": ood, "fallback": fallback, "error": error, "caller": caller,
-                "purpose": purpose}
+        return records.encode(
+            (time.time(), request_id, view.name, view.environment, target.model, target.version,
+             target.version_id, route, int(X.shape[0]), confidence,
+             (time.perf_counter() - started) * 1e3, fallback, error, caller, purpose),
+            columns, outputs, ood)
 
     def log_failure(self, failed: ModelFailed, parsed: Parsed, names: tuple[str, ...],
                     request_id: str, principal: Principal, purpose: str | None,
                     started: float) -> None:
         """Log a request no model could answer (503)."""
-        self.state.spool.append([self.record(
+        self.state.spool.append(self.log_line(
             failed.view, failed.target, failed.route, parsed.X, names, None, request_id,
-            principal.key_id, purpose, started, [], False, failed.error)])
+            principal.key_id, purpose, started, [], False, failed.error))
 
     def _run_shadow(self, job: ShadowJob) -> None:
         started = time.perf_counter()
@@ -298,9 +295,9 @@ class Gateway:
             error = exc.__class__.__name__
         except Exception as exc:  # logged as the shadow's error, never raised
             error = exc.__class__.__name__
-        self.state.spool.append([self.record(
+        self.state.spool.append(self.log_line(
             job.view, job.target, routing.SHADOW, X, c.names, out, job.request_id, job.caller,
-            job.purpose, started, [], False, error)])
+            job.purpose, started, [], False, error))
 
 
 class ModelFailed(Exception):

@@ -2,8 +2,9 @@
 
 Why by hand: we need (a) acknowledged predictions to survive `kill -9` of a worker, (b) no
 database transaction per request, and (c) serving to continue while the database is briefly
-unreachable. Each serving process appends JSONL to its own spool file — one `write(2)` into the
-kernel before the response is sent (sync mode) — and holds an `flock` on it while it lives.
+unreachable. Each serving process appends lines (`predictions.records`) to its own spool file —
+one `write(2)` into the kernel before the response is sent (sync mode) — and holds an `flock` on
+it while it lives.
 
 One `SpoolShipper` per data folder (elected by an `flock` on `.shipper.lock`) group-commits new
 lines of every spool file to the database (batches of ~500 rows per transaction) and records
@@ -25,13 +26,11 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-
-import orjson
 
 log = logging.getLogger(__name__)
 
-Sink = Callable[[Sequence[dict[str, Any]]], None]
+Sink = Callable[[Sequence[bytes]], None]  # receives complete lines, without the newline
+SUFFIXES = (".spool", ".jsonl")  # .jsonl: files written before 0.1.1
 BATCH = 500  # lines per database transaction: each holds the GIL only briefly
 
 
@@ -58,15 +57,14 @@ class Spool:
         self._written = 0
 
     def _open(self) -> tuple[int, Path]:
-        path = self.folder / f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
+        path = self.folder / f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.spool"
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         _lock(fd)  # a fresh file: nobody else can hold it
         return fd, path
 
-    def append(self, records: Sequence[dict[str, Any]]) -> None:
-        """Record predictions; in sync mode they are in the kernel before this returns."""
-        data = b"".join(orjson.dumps(r, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n"
-                        for r in records)
+    def append(self, data: bytes) -> None:
+        """Record complete newline-terminated lines; in sync mode they are in the kernel
+        before this returns."""
         with self._lock:
             if self._sync:
                 self._write(data)
@@ -158,7 +156,7 @@ class SpoolShipper:
                 if self._before_pass is not None:
                     self._before_pass()
                 shipped = 0
-                for path in sorted(self.folder.glob("*.jsonl")):
+                for path in self._files():
                     shipped += self._ship_file(path)
                 return shipped
             finally:
@@ -169,12 +167,15 @@ class SpoolShipper:
     def pending_bytes(self) -> int:
         """Bytes written to spool files but not yet shipped."""
         total = 0
-        for path in self.folder.glob("*.jsonl"):
+        for path in self._files():
             try:
                 total += path.stat().st_size - self._offset(path)
             except FileNotFoundError:
                 continue
         return total
+
+    def _files(self) -> list[Path]:
+        return sorted(p for p in self.folder.iterdir() if p.suffix in SUFFIXES)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -210,7 +211,7 @@ class SpoolShipper:
                 end = data.rfind(b"\n") + 1
                 lines = data[:end].splitlines()
                 for start in range(0, len(lines), BATCH):
-                    self._sink([orjson.loads(x) for x in lines[start:start + BATCH] if x])
+                    self._sink([x for x in lines[start:start + BATCH] if x])
                     time.sleep(0)
                 shipped = len(lines)
                 offset += end

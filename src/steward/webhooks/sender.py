@@ -51,6 +51,8 @@ class WebhookSender:
         """Send every due delivery once; return how many succeeded."""
         now = now or utcnow()
         claims = self._claim(now)
+        if not claims:  # the usual case: no client (TLS context, pool) built every second
+            return 0
         ok = 0
         with httpx.Client(timeout=self._timeout, follow_redirects=False) as client:
             for c in claims:
