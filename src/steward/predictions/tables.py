@@ -22,7 +22,8 @@ class PredictionRecord(Base):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
                                     primary_key=True, autoincrement=True)
-    request_id: Mapped[str] = mapped_column(String(64), index=True)
+    # Looked up through the unique (request_id, route, version_id) index: no index of its own.
+    request_id: Mapped[str] = mapped_column(String(64))
     ts: Mapped[datetime] = mapped_column()
     deployment: Mapped[str] = mapped_column(String(100))
     environment: Mapped[str] = mapped_column(String(16))
