@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,9 +11,11 @@ from typing import Any
 
 import httpx
 import pandas as pd
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from steward.errors import NotFound
 from steward.state import AppState
 from tests.conftest import Env
 from tests.gateway.conftest import bearer, oip_row, register
@@ -124,3 +127,34 @@ def test_concurrent_rows_are_batched(http: TestClient, app: FastAPI, state: AppS
     assert entry.batches[-1] == 8  # eight requests, one model call
     labels = {r.json()["outputs"][0]["data"][0] for r in responses}
     assert len(labels) == 1
+
+
+def test_an_unwritable_prediction_log_refuses_the_answer(
+        http: TestClient, admin: Any, state: AppState, deploy: Callable[..., Any],
+        service_key: str, cancer_model: dict[str, Any], cancer_features: pd.DataFrame) -> None:
+    deploy("triage")
+    deploy("unbatched", policy={"batching": False})
+    body = oip_row(cancer_features)
+    assert http.post("/v2/models/triage/infer", json=body,
+                     headers=bearer(service_key)).status_code == 200
+    spool_fd = state.spool._fd  # the disk fills up: every write now fails with ENOSPC
+    saved = os.dup(spool_fd)
+    full = os.open("/dev/full", os.O_WRONLY)
+    os.dup2(full, spool_fd)
+    try:
+        for name in ("triage", "unbatched"):
+            r = http.post(f"/v2/models/{name}/infer", json=body,
+                          headers=bearer(service_key, **{"x-request-id": f"full-{name}"}))
+            assert r.status_code == 503 and "retry-after" in r.headers, r.text
+            assert r.json() == {"error": "prediction log not written (OSError)"}
+            assert "outputs" not in r.json()
+    finally:
+        os.dup2(saved, spool_fd)
+        os.close(saved)
+        os.close(full)
+    state.flush_log()
+    for name in ("triage", "unbatched"):
+        with pytest.raises(NotFound):
+            admin.get_prediction(f"full-{name}")
+    assert http.post("/v2/models/triage/infer", json=body,
+                     headers=bearer(service_key)).status_code == 200

@@ -4,6 +4,11 @@ Requests for the same runtime that are ready in the same event-loop turn are sta
 model call: the first one schedules a flush (`call_soon` when `max_batch_wait_ms` is 0, so it
 adds no latency, only gathers what is already queued; `call_later` otherwise) and everyone
 awaits a future resolved with their slice of the outputs.
+
+The flush is also the prediction log's group commit: each request brings a `Log` callback that
+turns its outputs into its log line, and the lines of a batch go to the spool in one `write(2)`
+before any future resolves — so no answer is sent before its record is in the kernel, and a
+request waits for the event loop once, not twice.
 """
 
 from __future__ import annotations
@@ -17,11 +22,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from steward.errors import Unavailable
 from steward.gateway import metrics
 from steward.gateway.models import Loaded
 
 Outputs = dict[str, npt.NDArray[Any]]
+Log = Callable[[Outputs], bytes]  # a request's outputs -> its prediction-log line
+Write = Callable[[bytes], None]  # durable append of lines (the spool)
 SAMPLE_EVERY = 16
+
+
+class LogWriteFailed(Unavailable):
+    """The prediction log could not be written: the answer must not be sent (503)."""
 
 
 def call_model(entry: Loaded, X: npt.NDArray[Any], model: str, version: int) -> Outputs:
@@ -46,22 +58,23 @@ def call_model(entry: Loaded, X: npt.NDArray[Any], model: str, version: int) -> 
 class Batcher:
     """Coalesces concurrent requests for one runtime into model calls of up to `max_rows`."""
 
-    def __init__(self, pool: ThreadPoolExecutor, model: str, version: int, max_rows: int,
-                 wait_s: float) -> None:
+    def __init__(self, pool: ThreadPoolExecutor, write: Write, model: str, version: int,
+                 max_rows: int, wait_s: float) -> None:
         self._pool = pool
+        self._write = write
         self._model, self._version = model, version
         self._max_rows, self._wait_s = max_rows, wait_s
-        self._pending: list[tuple[npt.NDArray[Any], asyncio.Future[Outputs]]] = []
+        self._pending: list[_Item] = []
         self._rows = 0
         self._handle: asyncio.Handle | None = None
         self._entry: Loaded | None = None
 
-    def submit(self, entry: Loaded, X: npt.NDArray[Any]) -> asyncio.Future[Outputs]:
-        """Queue X; the future resolves to X's rows of the outputs."""
+    def submit(self, entry: Loaded, X: npt.NDArray[Any], log: Log) -> asyncio.Future[Outputs]:
+        """Queue X; the future resolves to X's rows of the outputs once they are logged."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Outputs] = loop.create_future()
         self._entry = entry
-        self._pending.append((X, fut))
+        self._pending.append((X, fut, log))
         self._rows += X.shape[0]
         if self._rows >= self._max_rows:
             if self._handle is not None:
@@ -78,47 +91,60 @@ class Batcher:
         entry = self._entry
         if not items or entry is None:
             return
-        X = items[0][0] if len(items) == 1 else np.concatenate([x for x, _ in items])
+        X = items[0][0] if len(items) == 1 else np.concatenate([x for x, _, _ in items])
         if entry.inline:
             try:
                 out = call_model(entry, X, self._model, self._version)
             except Exception as exc:  # delivered to every waiter
                 _fail(items, exc)
                 return
-            _deliver(items, out)
+            _deliver(items, out, self._write)
             return
         loop = asyncio.get_running_loop()
         cf = loop.run_in_executor(self._pool, call_model, entry, X, self._model, self._version)
-        cf.add_done_callback(_completion(items))
+        cf.add_done_callback(self._completed(items))
+
+    def _completed(self, items: list[_Item]) -> Callable[[asyncio.Future[Outputs]], None]:
+        def done(f: asyncio.Future[Outputs]) -> None:
+            if f.cancelled():  # the pool was shut down
+                _fail(items, RuntimeError("model call cancelled"))
+            elif (exc := f.exception()) is not None:
+                _fail(items, exc)
+            else:
+                _deliver(items, f.result(), self._write)
+        return done
 
 
-def _completion(items: list[tuple[npt.NDArray[Any], asyncio.Future[Outputs]]]
-                ) -> Callable[[asyncio.Future[Outputs]], None]:
-    def done(f: asyncio.Future[Outputs]) -> None:
-        exc = f.exception()
-        if exc is not None:
-            _fail(items, exc)
-        else:
-            _deliver(items, f.result())
-    return done
+_Item = tuple[npt.NDArray[Any], "asyncio.Future[Outputs]", Log]
 
 
-def _fail(items: list[tuple[npt.NDArray[Any], asyncio.Future[Outputs]]],
-          exc: BaseException) -> None:
-    for _, fut in items:
+def _fail(items: list[_Item], exc: BaseException) -> None:
+    for _, fut, _ in items:
         if not fut.done():
             fut.set_exception(exc)
 
 
-def _deliver(items: list[tuple[npt.NDArray[Any], asyncio.Future[Outputs]]],
-             out: Outputs) -> None:
+def _deliver(items: list[_Item], out: Outputs, write: Write) -> None:
+    """Log every waiting request's answer in one write, then hand out the answers."""
     if len(items) == 1:
-        if not items[0][1].done():
-            items[0][1].set_result(out)
+        parts = [out]
+    else:
+        parts, offset = [], 0
+        for X, _, _ in items:
+            n = X.shape[0]
+            parts.append({k: v[offset:offset + n] for k, v in out.items()})
+            offset += n
+    # A request already done (timed out and answered by its fallback) is not logged here.
+    live = [(fut, part, log) for (_, fut, log), part in zip(items, parts, strict=True)
+            if not fut.done()]
+    if not live:
         return
-    offset = 0
-    for X, fut in items:
-        n = X.shape[0]
-        if not fut.done():
-            fut.set_result({k: v[offset:offset + n] for k, v in out.items()})
-        offset += n
+    try:
+        write(b"".join([log(part) for _, part, log in live]))
+    except Exception as exc:  # disk full or gone: no answer may leave unlogged
+        failed = LogWriteFailed(f"prediction log not written ({exc.__class__.__name__})")
+        for fut, _, _ in live:
+            fut.set_exception(failed)
+        return
+    for fut, part, _ in live:
+        fut.set_result(part)

@@ -1,4 +1,8 @@
-"""Calling a version's runtime: load on first use, inline or threaded, batched, with a timeout."""
+"""Calling a version's runtime: load on first use, inline or threaded, batched, with a timeout.
+
+Every answer is written to the prediction log (`Log` callback, `Write` sink) before `predict`
+returns it: batched answers by the batch's group commit, unbatched ones one by one.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,14 @@ import numpy.typing as npt
 
 from steward.deployments.policy import Policy
 from steward.deployments.snapshot import RouteTarget
-from steward.gateway.batching import Batcher, Outputs, call_model
+from steward.gateway.batching import (
+    Batcher,
+    Log,
+    LogWriteFailed,
+    Outputs,
+    Write,
+    call_model,
+)
 from steward.gateway.models import Loaded, ModelCache, cache_key
 
 
@@ -22,9 +33,10 @@ class ModelTimeout(Exception):
 class Executor:
     """Runs predictions for the gateway (one per worker process)."""
 
-    def __init__(self, cache: ModelCache, pool: ThreadPoolExecutor) -> None:
+    def __init__(self, cache: ModelCache, pool: ThreadPoolExecutor, write: Write) -> None:
         self.cache = cache
         self._pool = pool
+        self._write = write
         self._batchers: dict[Any, Batcher] = {}
 
     async def entry(self, target: RouteTarget, policy: Policy) -> Loaded:
@@ -37,26 +49,35 @@ class Executor:
         # A cold start is allowed well beyond the request timeout: it happens once per worker.
         return await asyncio.wait_for(fut, max(policy.timeout_ms / 1000.0 * 10, 30.0))
 
-    async def predict(self, target: RouteTarget, X: npt.NDArray[Any], policy: Policy) -> Outputs:
-        """Outputs for X's rows from `target`, raising the model's exception or `ModelTimeout`."""
-        entry = await self.entry(target, policy)
+    async def predict(self, target: RouteTarget, X: npt.NDArray[Any], policy: Policy,
+                      log: Log) -> Outputs:
+        """Outputs for X's rows from `target`, logged; raises the model's exception,
+        `ModelTimeout` or `LogWriteFailed`."""
+        entry = self.cache.peek(target) or await self.entry(target, policy)
         rows = X.shape[0]
         if policy.batching and rows < policy.max_batch_size:
             key = (cache_key(target), policy.max_batch_size, policy.max_batch_wait_ms)
             batcher = self._batchers.get(key)
             if batcher is None:
                 batcher = self._batchers.setdefault(key, Batcher(
-                    self._pool, target.model, target.version, policy.max_batch_size,
-                    policy.max_batch_wait_ms / 1000.0))
-            fut = batcher.submit(entry, X)
+                    self._pool, self._write, target.model, target.version,
+                    policy.max_batch_size, policy.max_batch_wait_ms / 1000.0))
+            fut = batcher.submit(entry, X, log)
             if entry.inline:
                 return await fut
             return await self._timed(fut, policy)
         if entry.inline:
-            return call_model(entry, X, target.model, target.version)
-        loop = asyncio.get_running_loop()
-        return await self._timed(loop.run_in_executor(
-            self._pool, call_model, entry, X, target.model, target.version), policy)
+            out = call_model(entry, X, target.model, target.version)
+        else:
+            loop = asyncio.get_running_loop()
+            out = await self._timed(loop.run_in_executor(
+                self._pool, call_model, entry, X, target.model, target.version), policy)
+        try:
+            self._write(log(out))
+        except Exception as exc:  # disk full or gone: no answer may leave unlogged
+            raise LogWriteFailed(f"prediction log not written ({exc.__class__.__name__})") \
+                from exc
+        return out
 
     async def _timed(self, fut: asyncio.Future[Outputs], policy: Policy) -> Outputs:
         try:

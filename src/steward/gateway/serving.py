@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import sys
@@ -27,9 +28,9 @@ from steward.errors import (
     Unavailable,
 )
 from steward.gateway import metrics, routing, validation
+from steward.gateway.batching import LogWriteFailed
 from steward.gateway.breaker import Breakers
 from steward.gateway.executor import Executor, remap
-from steward.gateway.grouplog import GroupLog
 from steward.gateway.models import ModelCache, cache_key
 from steward.gateway.protocol import Parsed
 from steward.gateway.shadows import ShadowJob, ShadowRunner
@@ -69,12 +70,11 @@ class Gateway:
         self.state = state
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="steward-predict")
         self.cache = ModelCache(state.store)
-        self.executor = Executor(self.cache, self.pool)
+        self.executor = Executor(self.cache, self.pool, state.spool.append)
         self.holder = ViewHolder(state.factory, on_swap=self._swapped)
         self.breakers = Breakers()
         self.inflight: dict[str, int] = {}
         self.shadows = ShadowRunner(self._run_shadow, shadow_backlog)
-        self.log = GroupLog(state.spool)
 
         self._pii_key = state.pii_key
         self._ood: dict[tuple[int, float], tuple[npt.NDArray[np.float64],
@@ -200,12 +200,11 @@ class Gateway:
                                            _ood_error(f) for f in flags])
             try:
                 served = await self._predict(view, target, route, parsed.X, c, request_id,
-                                             flags)
+                                             flags, principal.key_id, purpose, started)
             except ModelFailed as failed:
                 self.log_failure(failed, parsed, c.names, request_id, principal, purpose,
                                  started)
                 raise
-            await self._log(served, parsed, c, principal, purpose, started)
             served.after = [ShadowJob(view, s, parsed.X, c.names, request_id, principal.key_id,
                                       purpose) for s in view.shadows]
             return served, parsed
@@ -214,12 +213,18 @@ class Gateway:
 
     async def _predict(self, view: DeploymentView, target: RouteTarget, route: str,
                        X: npt.NDArray[Any], c: validation.CompiledContract, request_id: str,
-                       flags: list[str]) -> Served:
+                       flags: list[str], caller: str, purpose: str | None,
+                       started: float) -> Served:
+        """The answer of `target`, else of the fallback; logged before it is returned."""
         policy = view.policy
         breaker = self.breakers.get(view.name, target.version_id, policy)
         if breaker.allow():
             try:
-                out = await self.executor.predict(target, X, policy)
+                out = await self.executor.predict(target, X, policy, functools.partial(
+                    self.log_line, view, target, route, X, c.names, request_id, caller,
+                    purpose, started, flags, False, None))
+            except LogWriteFailed:
+                raise
             except Exception as exc:  # any model failure becomes a fallback
                 breaker.record(True)
                 reason = "timeout" if exc.__class__.__name__ == "ModelTimeout" else "model_error"
@@ -237,28 +242,30 @@ class Gateway:
             fc = self.contract(view.fallback)
             try:
                 out = await self.executor.predict(
-                    view.fallback, remap(X, c.names, fc.names, fc.numeric), policy)
+                    view.fallback, remap(X, c.names, fc.names, fc.numeric), policy,
+                    functools.partial(self.log_line, view, view.fallback, routing.FALLBACK, X,
+                                      c.names, request_id, caller, purpose, started, flags, True,
+                                      error))
                 return Served(view, view.fallback, routing.FALLBACK, out, request_id, flags,
                               True, reason, error)
+            except LogWriteFailed:
+                raise
             except Exception as exc:
                 log.warning("fallback %s failed on %s: %s", view.fallback.label, view.name,
                             exc.__class__.__name__)
         if view.fallback_default is not None:
             out = _default_outputs(view.fallback_default, X.shape[0])
+            self.state.spool.append(self.log_line(
+                view, target, routing.FALLBACK, X, c.names, request_id, caller, purpose, started,
+                flags, True, error, out))
             return Served(view, target, routing.FALLBACK, out, request_id, flags, True, reason,
                           error)
         raise ModelFailed(view, target, route, error)
 
-    async def _log(self, s: Served, parsed: Parsed, c: validation.CompiledContract,
-                   principal: Principal, purpose: str | None, started: float) -> None:
-        await self.log.append(self.log_line(
-            s.view, s.target, s.route, parsed.X, c.names, s.outputs, s.request_id,
-            principal.key_id, purpose, started, s.ood, s.fallback, s.error))
-
     def log_line(self, view: DeploymentView, target: RouteTarget, route: str,
-                 X: npt.NDArray[Any], names: tuple[str, ...], outputs: Outputs | None,
-                 request_id: str, caller: str, purpose: str | None, started: float,
-                 ood: list[str], fallback: bool, error: str | None) -> bytes:
+                 X: npt.NDArray[Any], names: tuple[str, ...], request_id: str, caller: str,
+                 purpose: str | None, started: float, ood: list[str], fallback: bool,
+                 error: str | None, outputs: Outputs | None) -> bytes:
         """One prediction-log line (`predictions.records`): inputs columnar, PII masked."""
         columns: dict[str, Any] = dict(zip(names, X.T.tolist(), strict=True))
         if view.pii_features:
@@ -279,8 +286,8 @@ class Gateway:
                     started: float) -> None:
         """Log a request no model could answer (503)."""
         self.state.spool.append(self.log_line(
-            failed.view, failed.target, failed.route, parsed.X, names, None, request_id,
-            principal.key_id, purpose, started, [], False, failed.error))
+            failed.view, failed.target, failed.route, parsed.X, names, request_id,
+            principal.key_id, purpose, started, [], False, failed.error, None))
 
     def _run_shadow(self, job: ShadowJob) -> None:
         started = time.perf_counter()
@@ -296,8 +303,8 @@ class Gateway:
         except Exception as exc:  # logged as the shadow's error, never raised
             error = exc.__class__.__name__
         self.state.spool.append(self.log_line(
-            job.view, job.target, routing.SHADOW, X, c.names, out, job.request_id, job.caller,
-            job.purpose, started, [], False, error))
+            job.view, job.target, routing.SHADOW, X, c.names, job.request_id, job.caller,
+            job.purpose, started, [], False, error, out))
 
 
 class ModelFailed(Exception):
