@@ -39,7 +39,11 @@ class GatewayMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if path.startswith("/v2"):
+        if path.startswith("/v2/models/") and path.endswith("/infer") and \
+                scope["method"] == "POST" and path.count("/") == 4:
+            # The hot path, /v2/models/{name}/infer, without the general route parsing.
+            await self._guarded(scope, receive, send, path[11:-6], None, "infer")
+        elif path.startswith("/v2"):
             await self._v2(scope, receive, send, path)
         elif path.startswith("/v1/models/"):
             await self._v1(scope, receive, send, path)

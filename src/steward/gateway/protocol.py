@@ -180,7 +180,7 @@ def _tensor(t: Any) -> tuple[str, list[int], str, Any]:
 def _check_datatype(c: CompiledContract, feature: str | None, datatype: str, name: str,
                     problems: ErrorList | None = None) -> bool:
     dtypes = c.dtypes if feature is None else (c.dtypes[c.index[feature]],)
-    numeric = all(d != "string" for d in dtypes)
+    numeric = c.numeric if feature is None else dtypes[0] != "string"
     ok = datatype in NUMERIC_TYPES if numeric else (
         datatype == "BYTES" or feature is None)
     if ok:

@@ -77,8 +77,7 @@ class Gateway:
         self.shadows = ShadowRunner(self._run_shadow, shadow_backlog)
 
         self._pii_key = state.pii_key
-        self._ood: dict[tuple[int, float], tuple[npt.NDArray[np.float64],
-                                                 npt.NDArray[np.float64]]] = {}
+        self._screens: dict[tuple[int, float | None], validation.Screen] = {}
         self._stop = threading.Event()
         self._janitor: threading.Thread | None = None
         self._metrics_timer: asyncio.TimerHandle | None = None
@@ -186,18 +185,15 @@ class Gateway:
                 c = self.contract(target)
                 if c.names != champion_c.names:
                     parsed = parse(c)
-            validation.check(c, parsed.X)
-            flags: list[str] = []
-            if policy.ood_policy != "off":
-                bounds = self._ood.get((target.version_id, policy.ood_margin))
-                if bounds is None:
-                    bounds = self._ood.setdefault((target.version_id, policy.ood_margin),
-                                                  c.ood_bounds(policy.ood_margin))
-                flags = validation.ood(parsed.X, c, *bounds)
-                if flags and policy.ood_policy == "reject":
-                    raise InvalidInput("values outside the reference distribution: "
-                                       + ", ".join(flags), errors=[
-                                           _ood_error(f) for f in flags])
+            margin = None if policy.ood_policy == "off" else policy.ood_margin
+            screen = self._screens.get((target.version_id, margin))
+            if screen is None:
+                screen = self._screens.setdefault((target.version_id, margin),
+                                                  validation.screen(c, margin))
+            flags = validation.inspect(c, parsed.X, screen)
+            if flags and policy.ood_policy == "reject":
+                raise InvalidInput("values outside the reference distribution: "
+                                   + ", ".join(flags), errors=[_ood_error(f) for f in flags])
             try:
                 served = await self._predict(view, target, route, parsed.X, c, request_id,
                                              flags, principal.key_id, purpose, started)

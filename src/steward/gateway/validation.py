@@ -1,7 +1,8 @@
 """Contract checks compiled once per version, run as a few vectorised NumPy ops per request.
 
-A numeric request costs two comparisons against precomputed bound arrays plus an `all()`;
-only a request that fails is examined feature by feature to name every offending field.
+A numeric request costs two comparisons against precomputed bound arrays (contract and
+reference range fused, see `inspect`); only a request that fails is examined feature by
+feature to name every offending field.
 """
 
 from __future__ import annotations
@@ -91,6 +92,37 @@ def compile_contract(contract: Mapping[str, Any], profile: Mapping[str, Any]) ->
 def _num(value: Any) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
         else float("nan")
+
+
+@dataclass(frozen=True)
+class Screen:
+    """A version's bounds under one OOD setting: reference range and the fused fast path."""
+
+    ood_lo: FloatArray | None  # widened reference range; None when OOD checks are off
+    ood_hi: FloatArray | None
+    lo: FloatArray  # inside [lo, hi] a value satisfies the contract and is in distribution
+    hi: FloatArray
+
+
+def screen(c: CompiledContract, ood_margin: float | None) -> Screen:
+    """Precompute the bounds `inspect` needs (`ood_margin` None: no OOD check)."""
+    if ood_margin is None:
+        return Screen(None, None, c.lo, c.hi)
+    ood_lo, ood_hi = c.ood_bounds(ood_margin)
+    return Screen(ood_lo, ood_hi, np.maximum(c.lo, ood_lo), np.minimum(c.hi, ood_hi))
+
+
+def inspect(c: CompiledContract, X: npt.NDArray[Any], s: Screen) -> list[str]:
+    """Raise `InvalidInput` if X breaks the contract; else the features flagged OOD.
+
+    The usual request — numeric, valid, in distribution — costs one fused range test
+    (NaN fails it, so nulls take the full path); anything else gets both full checks.
+    """
+    if c.numeric and b"\x00" not in ((s.lo <= X) & (X <= s.hi)).tobytes() and (
+            not c.int_cols.size or _ints_ok(X[:, c.int_cols])):
+        return []
+    check(c, X)
+    return [] if s.ood_lo is None or s.ood_hi is None else ood(X, c, s.ood_lo, s.ood_hi)
 
 
 def check(c: CompiledContract, X: npt.NDArray[Any]) -> None:
