@@ -43,7 +43,7 @@ class RouteTarget:
                 break
         return self.artifact_digest, names, classes
 
-    @property
+    @cached_property
     def label(self) -> str:
         """`model:version`, as logged and returned to callers."""
         return f"{self.model}:{self.version}"

@@ -123,7 +123,10 @@ class GatewayMiddleware:
                 pinned = routing.pinned(view, version)
                 if pinned is None:
                     raise_not_found(name, version)
-            body = await _body(receive)
+            message = await receive()
+            body: bytes = message.get("body", b"")
+            if message.get("more_body"):
+                body = await _rest_of_body(receive, body)
             routing_field = view.routing_key
             routing_header = headers.get(routing_field.lower()) if routing_field else None
             routing_header = routing_header or headers.get("x-routing-key")
@@ -232,22 +235,19 @@ def _headers(scope: Scope, view: Any) -> dict[str, str]:
             if k in wanted}
 
 
-async def _body(receive: Receive) -> bytes:
-    message = await receive()
-    body: bytes = message.get("body", b"")
-    if not message.get("more_body"):
-        return body
-    chunks = [body]
-    size = len(body)
+async def _rest_of_body(receive: Receive, first: bytes) -> bytes:
+    chunks = [first]
+    size = len(first)
+    message: dict[str, Any] = {"more_body": True}
     while message.get("more_body"):
         message = await receive()
+        if message["type"] == "http.disconnect":
+            raise BadRequest("client disconnected")
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY:
             raise PayloadTooLarge(f"request body exceeds {MAX_BODY // (1024 * 1024)} MB")
         chunks.append(chunk)
-    if message["type"] == "http.disconnect":
-        raise BadRequest("client disconnected")
     return b"".join(chunks)
 
 

@@ -10,9 +10,9 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -60,7 +60,7 @@ class Served:
     fallback: bool = False
     fallback_reason: str | None = None
     error: str | None = None
-    after: list[ShadowJob] = field(default_factory=list)
+    after: Sequence[ShadowJob] = ()
 
 
 class Gateway:
@@ -201,8 +201,9 @@ class Gateway:
                 self.log_failure(failed, parsed, c.names, request_id, principal, purpose,
                                  started)
                 raise
-            served.after = [ShadowJob(view, s, parsed.X, c.names, request_id, principal.key_id,
-                                      purpose) for s in view.shadows]
+            if view.shadows:
+                served.after = [ShadowJob(view, s, parsed.X, c.names, request_id,
+                                          principal.key_id, purpose) for s in view.shadows]
             return served, parsed
         finally:
             self.inflight[view.name] -= 1

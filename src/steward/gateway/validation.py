@@ -118,7 +118,7 @@ def inspect(c: CompiledContract, X: npt.NDArray[Any], s: Screen) -> list[str]:
     The usual request — numeric, valid, in distribution — costs one fused range test
     (NaN fails it, so nulls take the full path); anything else gets both full checks.
     """
-    if c.numeric and b"\x00" not in ((s.lo <= X) & (X <= s.hi)).tobytes() and (
+    if c.numeric and b"\x00" not in ((s.lo <= X) & (s.hi >= X)).tobytes() and (
             not c.int_cols.size or _ints_ok(X[:, c.int_cols])):
         return []
     check(c, X)
