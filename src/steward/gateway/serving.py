@@ -271,7 +271,7 @@ class Gateway:
         if outputs is not None:
             probs = outputs.get("probabilities")
             if probs is not None and len(probs):
-                confidence = float(probs[0].max())
+                confidence = max(probs[0].tolist())  # (NumPy's max costs ~2 µs on 2 values)
         return records.encode(
             (time.time(), request_id, view.name, view.environment, target.model, target.version,
              target.version_id, route, int(X.shape[0]), confidence,

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 Sink = Callable[[Sequence[bytes]], None]  # receives complete lines, without the newline
 SUFFIXES = (".spool", ".jsonl")  # .jsonl: files written before 0.1.1
-BATCH = 500  # lines per database transaction: each holds the GIL only briefly
+BATCH = 2000  # lines per database transaction
 
 
 def _lock(fd: int) -> bool:
@@ -101,7 +101,7 @@ class Spool:
 class SpoolShipper:
     """Ships every spool file of a folder to the database; one active shipper per folder."""
 
-    def __init__(self, folder: Path, sink: Sink, *, interval_s: float = 0.05,
+    def __init__(self, folder: Path, sink: Sink, *, interval_s: float = 0.1,
                  before_pass: Callable[[], None] | None = None) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
