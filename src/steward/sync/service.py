@@ -37,22 +37,27 @@ class Revisions:
         self._listeners: dict[str, list[Callable[[], None]]] = {}
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._polling = threading.Lock()
 
     def on_change(self, topic: str, listener: Callable[[], None]) -> None:
         """Call `listener` whenever `topic`'s revision moves (from the polling thread)."""
         self._listeners.setdefault(topic, []).append(listener)
 
     def poll_once(self) -> list[str]:
-        """Read every counter once; fire listeners of moved topics; return those topics."""
-        with self._factory() as session:
-            current = {t: r for t, r in session.execute(
-                select(StateRevision.topic, StateRevision.revision))}
-        moved = [t for t, rev in current.items() if self._seen.get(t) != rev]
-        self._seen = current
-        for topic in moved:
-            for listener in self._listeners.get(topic, []):
-                listener()
-        return moved
+        """Read every counter once; fire listeners of moved topics; return those topics.
+
+        Polls are serialised: a caller that finds a change already seen by a concurrent poll
+        (the poller thread) returns only after that poll's listeners have applied it."""
+        with self._polling:
+            with self._factory() as session:
+                current = {t: r for t, r in session.execute(
+                    select(StateRevision.topic, StateRevision.revision))}
+            moved = [t for t, rev in current.items() if self._seen.get(t) != rev]
+            self._seen = current
+            for topic in moved:
+                for listener in self._listeners.get(topic, []):
+                    listener()
+            return moved
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
