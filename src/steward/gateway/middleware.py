@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import MutableMapping
 from typing import Any, NoReturn
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -238,7 +239,7 @@ def _headers(scope: Scope, view: Any) -> dict[str, str]:
 async def _rest_of_body(receive: Receive, first: bytes) -> bytes:
     chunks = [first]
     size = len(first)
-    message: dict[str, Any] = {"more_body": True}
+    message: MutableMapping[str, Any] = {"more_body": True}
     while message.get("more_body"):
         message = await receive()
         if message["type"] == "http.disconnect":
