@@ -1,6 +1,6 @@
 """BENCHMARKS.md §1 — online inference: ceiling vs Steward's governed path vs MLServer, one run.
 
-    .venv/bin/python benchmarks/gateway.py [--duration 15] [--skip-mlserver] [--profile]
+    .venv/bin/python benchmarks/gateway.py [--duration 15] [--runs 3] [--skip-mlserver]
 
 Workload: StandardScaler + LogisticRegression on load_breast_cancer (30 float32 features) →
 ONNX (skl2onnx, zipmap off); one row per request as OIP v2 JSON; wrk, 16 connections.
@@ -20,6 +20,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -243,6 +244,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=15, help="seconds per target")
     parser.add_argument("--skip-mlserver", action="store_true")
+    parser.add_argument("--runs", type=int, default=3, help="rounds; medians are reported")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: run `apt-get install -y wrk` (Debian package)")
@@ -253,22 +255,40 @@ def main() -> None:
         body.write_text(json.dumps({"inputs": [
             {"name": "input", "shape": [1, 30], "datatype": "FP32", "data": row}]}))
         print(f"machine: {machine()}")
-        results: dict[str, dict[str, float]] = {}
-        results["ceiling"] = run_ceiling(onnx, body, args.duration)
-        results["steward"] = run_steward(onnx, ref, body, args.duration, work / "home")
-        if not args.skip_mlserver:
-            results["mlserver"] = run_mlserver(joblib_path, body, args.duration, work)
+        runs: list[dict[str, dict[str, float]]] = []
+        for i in range(args.runs):  # whole rounds, so each round's ratios share conditions
+            results: dict[str, dict[str, float]] = {}
+            results["ceiling"] = run_ceiling(onnx, body, args.duration)
+            results["steward"] = run_steward(onnx, ref, body, args.duration, work / f"home{i}")
+            if not args.skip_mlserver:
+                results["mlserver"] = run_mlserver(joblib_path, body, args.duration,
+                                                   work / f"ml{i}")
+            runs.append(results)
         print(f"versions: {versions()}")
-        print(f"wrk: {CONNECTIONS} connections, {args.duration} s per target, 1-row OIP v2 JSON")
-        print(f"{'target':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
-        for name, r in results.items():
-            print(f"{name:<10}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}")
-        s = results["steward"]
-        print(f"steward/ceiling: {s['rps'] / results['ceiling']['rps']:.2f}x (target >= 0.6)")
-        if "mlserver" in results:
-            print(f"steward/mlserver: {s['rps'] / results['mlserver']['rps']:.1f}x (target >= 8)")
-        print(f"steward p99: {s['p99']:.2f} ms (target <= 10)")
-
+        print(f"wrk: {CONNECTIONS} connections, {args.duration} s per target, 1-row OIP v2 JSON, "
+              f"{args.runs} round(s)")
+        print(f"{'round':<7}{'target':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}"
+              f"{'/ceiling':>10}{'/mlserver':>11}")
+        ceiling_ratios, mlserver_ratios, p99s = [], [], []
+        for i, results in enumerate(runs, 1):
+            s = results["steward"]
+            ceiling_ratios.append(s["rps"] / results["ceiling"]["rps"])
+            p99s.append(s["p99"])
+            if "mlserver" in results:
+                mlserver_ratios.append(s["rps"] / results["mlserver"]["rps"])
+            for name, r in results.items():
+                extra = ""
+                if name == "steward":
+                    extra = f"{ceiling_ratios[-1]:>9.2f}x" + (
+                        f"{mlserver_ratios[-1]:>10.1f}x" if mlserver_ratios else "")
+                print(f"{i:<7}{name:<10}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}"
+                      f"{extra}")
+        print(f"steward/ceiling: median {statistics.median(ceiling_ratios):.2f}x "
+              f"(rounds: {', '.join(f'{r:.2f}' for r in ceiling_ratios)}; target >= 0.6)")
+        if mlserver_ratios:
+            print(f"steward/mlserver: median {statistics.median(mlserver_ratios):.1f}x "
+                  f"(rounds: {', '.join(f'{r:.1f}' for r in mlserver_ratios)}; target >= 8)")
+        print(f"steward p99: median {statistics.median(p99s):.2f} ms (target <= 10)")
 
 if __name__ == "__main__":
     main()
