@@ -36,6 +36,15 @@ class LogWriteFailed(Unavailable):
     """The prediction log could not be written: the answer must not be sent (503)."""
 
 
+def write_logged(write: Write, lines: Callable[[], bytes]) -> None:
+    """Build and append log lines; any failure (disk full or gone, a line that cannot be
+    encoded) becomes `LogWriteFailed`."""
+    try:
+        write(lines())
+    except Exception as exc:
+        raise LogWriteFailed(f"prediction log not written ({exc.__class__.__name__})") from exc
+
+
 def call_model(entry: Loaded, X: npt.NDArray[Any], model: str, version: int) -> Outputs:
     """One timed model call; feeds the inline/thread decision and the batch-size metric."""
     # CPU time of this thread, not wall time: under load a wall-clock sample includes time
@@ -140,9 +149,8 @@ def _deliver(items: list[_Item], out: Outputs, write: Write) -> None:
     if not live:
         return
     try:
-        write(b"".join([log(part) for _, part, log in live]))
-    except Exception as exc:  # disk full or gone: no answer may leave unlogged
-        failed = LogWriteFailed(f"prediction log not written ({exc.__class__.__name__})")
+        write_logged(write, lambda: b"".join([log(part) for _, part, log in live]))
+    except LogWriteFailed as failed:  # no answer may leave unlogged
         for fut, _, _ in live:
             fut.set_exception(failed)
         return

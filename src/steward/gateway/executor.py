@@ -19,10 +19,10 @@ from steward.deployments.snapshot import RouteTarget
 from steward.gateway.batching import (
     Batcher,
     Log,
-    LogWriteFailed,
     Outputs,
     Write,
     call_model,
+    write_logged,
 )
 from steward.gateway.models import Loaded, ModelCache, cache_key
 
@@ -86,11 +86,7 @@ class Executor:
             loop = asyncio.get_running_loop()
             out = await self._timed(loop.run_in_executor(
                 self._pool, call_model, entry, X, target.model, target.version), policy)
-        try:
-            self._write(log(out))
-        except Exception as exc:  # disk full or gone: no answer may leave unlogged
-            raise LogWriteFailed(f"prediction log not written ({exc.__class__.__name__})") \
-                from exc
+        write_logged(self._write, lambda: log(out))
         return out
 
     async def _timed(self, fut: asyncio.Future[Outputs], policy: Policy) -> Outputs:

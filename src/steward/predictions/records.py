@@ -32,12 +32,11 @@ def _tolist(value: Any) -> Any:
     raise TypeError(f"cannot log a {type(value).__name__}")
 
 
-def encode(meta: Sequence[Any], inputs: Mapping[str, Any] | bytes,
-           outputs: Mapping[str, Any] | None, ood: Sequence[str]) -> bytes:
-    """One spool line; `inputs` may already be JSON bytes (e.g. built by the caller)."""
+def encode(meta: Sequence[Any], inputs: Mapping[str, Any], outputs: Mapping[str, Any] | None,
+           ood: Sequence[str]) -> bytes:
+    """One spool line."""
     return b"\t".join((
-        orjson.dumps(meta),
-        inputs if isinstance(inputs, bytes) else orjson.dumps(inputs, _tolist, _NUMPY),
+        orjson.dumps(meta), orjson.dumps(inputs, _tolist, _NUMPY),
         orjson.dumps(outputs, _tolist, _NUMPY), orjson.dumps(ood))) + b"\n"
 
 
